@@ -1,0 +1,158 @@
+"""The `telos` command."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from app import demo, migrate
+from app.accounts import passwords
+from app.accounts import service as accounts
+from app.accounts.models import Role
+from app.db import make_engine, session_scope
+from app.forms import email_address
+from app.settings import ConfigurationError, Settings
+
+cli = typer.Typer(help="Telos: purpose journeys, surveys and mentor matching.",
+                  no_args_is_help=True)
+db_cli = typer.Typer(help="The database schema.", no_args_is_help=True)
+users_cli = typer.Typer(help="Accounts.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def database() -> Iterator[tuple[Settings, Engine]]:
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        yield settings, engine
+    except OperationalError as error:
+        raise fail(f"cannot use the database {settings.database_url}: {error.orig}") from None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    with database() as (_settings, engine):
+        yield from session_scope(engine)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration the database has not had yet."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    console.print("The database is up to date.")
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Say whether the database is behind the migrations (exit 1 if it is)."""
+    with database() as (settings, engine):
+        current = migrate.state(engine, settings.database_url)
+    if current.behind:
+        raise fail(current.advice(settings.database_url))
+    console.print(f"The database is up to date (revision {current.head}).")
+
+
+@cli.command("demo")
+def load_demo(
+    if_empty: Annotated[bool, typer.Option(help="Only load into a database with no users.")]
+    = False,
+) -> None:
+    """Create the demo accounts (safe to run again: it only adds what is missing)."""
+    with transaction() as session:
+        if if_empty and not demo.is_empty(session):
+            console.print("The database already has users; demo data not loaded.")
+            return
+        created = demo.load(session)
+    console.print(f"Demo data loaded ({len(created)} new accounts).")
+
+
+def _print_demo_logins(settings: Settings, engine: Engine) -> None:
+    with Session(engine) as session:
+        logins = demo.present(session)
+    if not logins:
+        return
+    table = Table(title=f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
+    table.add_column("role")
+    table.add_column("e-mail")
+    for login in logins:
+        table.add_row(login.role.value, login.email)
+    console.print(table)
+
+
+@cli.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+) -> None:
+    """Serve the app (refuses to start on a database that is behind the migrations)."""
+    import uvicorn
+
+    settings = Settings()
+    try:
+        settings.resolve_secret_key()
+    except ConfigurationError as error:
+        raise fail(str(error)) from None
+    with database() as (settings, engine):
+        current = migrate.state(engine, settings.database_url)
+        if current.behind:
+            raise fail(current.advice(settings.database_url))
+        console.print(f"Telos is running at [bold]http://{host}:{port}[/]")
+        _print_demo_logins(settings, engine)
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload,
+                proxy_headers=True)
+
+
+@users_cli.command("create")
+def create_user(
+    email: Annotated[str, typer.Option(help="The new account's e-mail address.")],
+    role: Annotated[list[Role], typer.Option(help="A role to give; repeat for several.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                          envvar="TELOS_NEW_USER_PASSWORD", help="Asked for if not given.")
+    ] = "",
+) -> None:
+    """Create an account with the given roles (the first admin comes from here)."""
+    try:
+        address = email_address(email)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    problem = passwords.problem(password)
+    if problem:
+        raise fail(f"password: {problem}")
+    with transaction() as session:
+        try:
+            accounts.create_user(session, email=address, display_name=name or address.split("@")[0],
+                                 password=password, roles=role)
+        except accounts.EmailTaken as taken:
+            raise fail(taken.message) from None
+    console.print(f"Created {address} with roles: {', '.join(r.value for r in role)}.")
+
+
+def main() -> None:
+    try:
+        cli()
+    except ConfigurationError as error:
+        errors.print(f"error: {error}")
+        sys.exit(1)

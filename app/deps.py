@@ -1,0 +1,72 @@
+"""Annotated dependencies, so route signatures say who may call them and what they get."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.access import Policy
+from app.accounts.models import Role
+from app.accounts.service import Principal
+from app.db import session_scope
+from app.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    yield from session_scope(request.app.state.engine)
+
+
+# scope="function": the commit happens when the route returns, before the reply
+# leaves, so a page that says "saved" is only ever sent after the data is.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+def _guard(policy: Policy):  # type: ignore[no-untyped-def]
+    if policy.uses_session:
+
+        def check(request: Request, session: SessionDep) -> Principal | None:
+            return policy.check(request, session)
+    else:
+
+        def check(request: Request) -> Principal | None:  # type: ignore[misc]
+            return policy.check(request, None)
+
+    check.policy = policy  # type: ignore[attr-defined]
+    return check
+
+
+OPEN = Policy("open: anyone, no sign-in looked up", signed_in=False, uses_session=False)
+PUBLIC = Policy("public: anyone", signed_in=False)
+SIGNED_IN = Policy("signed in: any role")
+
+
+def roles(*allowed: Role) -> Policy:
+    return Policy("+".join(role.value for role in allowed), roles=frozenset(allowed))
+
+
+open_access = Depends(_guard(OPEN))
+Visitor = Annotated[Principal | None, Depends(_guard(PUBLIC))]
+CurrentUser = Annotated[Principal, Depends(_guard(SIGNED_IN))]
+MemberUser = Annotated[Principal, Depends(_guard(roles(Role.member)))]
+MentorUser = Annotated[Principal, Depends(_guard(roles(Role.mentor)))]
+ManagerUser = Annotated[Principal, Depends(_guard(roles(Role.manager)))]
+ResearcherUser = Annotated[Principal, Depends(_guard(roles(Role.researcher)))]
+AdminUser = Annotated[Principal, Depends(_guard(roles(Role.admin)))]
