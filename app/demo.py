@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
 
-DEMO_PASSWORD = "telos-demo-password"
+DEMO_PASSWORD = "telos-demo-password"  # noqa: S105  (demo accounts only, printed on purpose)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
     for route in router.routes:
         assert isinstance(route, APIRoute)
         app.add_api_route(
-            route.path, route.endpoint, methods=list(route.methods), name=route.name,
+            route.path, route.endpoint, methods=list(route.methods or ()), name=route.name,
             dependencies=list(route.dependencies), response_class=route.response_class,
         )
 

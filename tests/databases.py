@@ -1,4 +1,4 @@
-"""Test databases: a fresh SQLite file, or a fresh PostgreSQL database beside TELOS_TEST_DATABASE_URL."""
+"""Test databases: a fresh SQLite file, or a fresh PostgreSQL database beside the test one."""
 
 import os
 from pathlib import Path

@@ -23,14 +23,17 @@ def create_user(
     display_name: str | None = None,
     password: str = PASSWORD,
 ) -> User:
+    """A committed user, as if they had signed up before the test began."""
     number = next(_numbers)
-    return accounts.create_user(
+    user = accounts.create_user(
         session,
         email=email or f"person{number}@example.org",
         display_name=display_name or f"Person {number}",
         password=password,
         roles=list(roles),
     )
+    session.commit()
+    return user
 
 
 def signed_in(client: TestClient, session: Session, settings: Settings, user: User) -> str:

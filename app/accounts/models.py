@@ -15,12 +15,13 @@ class Role(StrEnum):
     admin = "admin"
 
 
-def _timestamp(**kwargs: object) -> datetime:
-    return Field(default_factory=now, sa_type=UTCDateTime, **kwargs)  # type: ignore[no-any-return]
+def _timestamp() -> datetime:
+    field: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    return field
 
 
 def _user_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> int:
-    return Field(  # type: ignore[no-any-return]
+    return Field(
         sa_column=Column(
             Integer, ForeignKey("user.id", ondelete=ondelete), nullable=nullable, index=True
         )

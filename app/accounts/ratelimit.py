@@ -53,7 +53,7 @@ def hit(session: Session, limit: Limit, key: str) -> None:
 
 
 def clear(session: Session, limit: Limit, key: str) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         delete(RateLimitEvent).where(
             col(RateLimitEvent.bucket) == limit.bucket, col(RateLimitEvent.key) == key
         )
@@ -61,6 +61,6 @@ def clear(session: Session, limit: Limit, key: str) -> None:
 
 
 def prune(session: Session, *, older_than: timedelta = timedelta(days=1)) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         delete(RateLimitEvent).where(col(RateLimitEvent.created_at) < now() - older_than)
     )

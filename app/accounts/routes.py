@@ -58,7 +58,7 @@ def signup_page(request: Request, visitor: Visitor) -> Response:
 def signup(
     request: Request, visitor: Visitor, session: SessionDep, settings: SettingsDep, form: FormDep
 ) -> Response:
-    values, errors = kept(form), {}
+    values = kept(form)
     try:
         ratelimit.check(session, ratelimit.SIGNUP_PER_IP, client_ip(request))
     except ratelimit.RateLimited as limited:

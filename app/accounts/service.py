@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit
 from app.accounts import passwords
 from app.accounts.models import (
     Invitation,
@@ -17,6 +16,7 @@ from app.accounts.models import (
     UserRole,
     UserSession,
 )
+from app.audit import service as audit
 from app.clock import now
 from app.errors import InvalidToken, StaleEdit, TelosError
 from app.security import new_token, token_hash
@@ -184,7 +184,7 @@ def resolve_session(session: Session, *, token: str, settings: Settings) -> Prin
 
 
 def revoke_session(session: Session, *, session_id: int) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         update(UserSession)
         .where(col(UserSession.id) == session_id, col(UserSession.revoked_at).is_(None))
         .values(revoked_at=now())
@@ -192,7 +192,7 @@ def revoke_session(session: Session, *, session_id: int) -> None:
 
 
 def revoke_all_sessions(session: Session, *, user_id: int) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         update(UserSession)
         .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
         .values(revoked_at=now())
@@ -231,7 +231,7 @@ def update_profile(
     other = get_user_by_email(session, email)
     if other is not None and other.id != user.id:
         raise EmailTaken()
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.execute(
         update(User)
         .where(col(User.id) == user.id, col(User.version) == version)
         .values(
@@ -239,7 +239,7 @@ def update_profile(
             time_zone=time_zone, version=User.version + 1, updated_at=now(),
         )
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleEdit(
             "Your profile was changed in another window since you opened this page. "
             "The saved values are shown below; your changes were not saved."

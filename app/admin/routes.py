@@ -31,7 +31,7 @@ def set_roles(
     request: Request, admin: AdminUser, session: SessionDep, form: FormDep, user_id: int
 ) -> Response:
     user = accounts.get_user(session, user_id) or _missing()
-    wanted = {Role(value) for value in form.getlist("roles") if value in Role.__members__}
+    wanted = {Role(value) for value in form.getlist("roles") if value in set(Role)}
     if user.id == admin.user.id and Role.admin not in wanted:
         roles = accounts.roles_of(session, user_id)
         message = "You cannot remove your own admin role; ask another admin."

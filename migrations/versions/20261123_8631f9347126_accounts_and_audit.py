@@ -1,7 +1,7 @@
 """accounts and audit
 
 Revision ID: 8631f9347126
-Revises: 
+Revises:
 Create Date: 2026-11-23 11:15:23.557040
 """
 

@@ -1,0 +1,142 @@
+"""The real server in a subprocess: `telos db upgrade`, then `telos serve` on a free port."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from app.settings import ROOT
+
+TELOS = ROOT / ".venv" / "bin" / "telos"
+SECRET_KEY = "live-test-secret-key-that-is-long-enough"
+START_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class ServerDidNotStart(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """`with LiveServer(url, tmp) as server:` serves the app at `server.url` until the block ends."""
+
+    def __init__(self, database_url: str, directory: Path) -> None:
+        self.database_url = database_url
+        self.directory = directory
+        self.var_dir = directory / "var"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / f"server-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def outbox(self) -> Path:
+        return self.var_dir / "outbox"
+
+    def environment(self) -> dict[str, str]:
+        # The developer's own TELOS_* settings (SMTP, production mode...) must not leak in.
+        inherited = {key: value for key, value in os.environ.items()
+                     if not key.startswith("TELOS_")}
+        return {
+            **inherited,
+            "TELOS_DATABASE_URL": self.database_url,
+            "TELOS_VAR_DIR": str(self.var_dir),
+            "TELOS_SECRET_KEY": SECRET_KEY,
+            "TELOS_BASE_URL": self.url,
+        }
+
+    def start(self) -> "LiveServer":
+        self._upgrade()
+        with self.log.open("wb") as log:
+            # Its own process group, so kill() reaches anything it may have spawned.
+            self.process = subprocess.Popen(
+                [str(TELOS), "serve", "--port", str(self.port)],
+                env=self.environment(), cwd=self.directory, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        try:
+            self._wait_until_healthy()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def _upgrade(self) -> None:
+        # cwd is the temp directory so that a developer's .env is not read.
+        result = subprocess.run(
+            [str(TELOS), "db", "upgrade"], env=self.environment(), cwd=self.directory,
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        if result.returncode != 0:
+            raise ServerDidNotStart(
+                f"`telos db upgrade` exited with {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise ServerDidNotStart(
+                    f"`telos serve` exited with {self.process.returncode}:\n{self.output()}"
+                )
+            if self._healthy():
+                return
+            time.sleep(0.05)
+        raise ServerDidNotStart(
+            f"`telos serve` did not answer GET /healthz with 200 within "
+            f"{START_TIMEOUT_SECONDS:.0f} s:\n{self.output()}"
+        )
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def output(self) -> str:
+        """What the server has written to stdout and stderr so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no chance to finish anything in flight."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not exited in time."""
+        try:
+            self._signal(signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def _signal(self, number: signal.Signals) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, number)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,93 @@
+"""Every route declares who may use it, and answers every role accordingly."""
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+from starlette.routing import Mount
+
+from app.access import Policy, policies_of
+from app.accounts.models import Role
+from app.settings import Settings
+from tests.browsing import csrf_token_in
+from tests.factories import create_user, signed_in
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+STATIC_MOUNTS = {"/static", "/static/vendor/htmx", "/static/vendor/pico"}
+# Routes that end the session go last, so the walk keeps its sign-in to the end.
+SIGN_OUT_ROUTES = {("POST", "/logout")}
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
+    pairs = [
+        (method, route)
+        for route in app.routes if isinstance(route, APIRoute)
+        for method in sorted(route.methods)
+    ]
+    return sorted(pairs, key=lambda pair: (pair[0], pair[1].path) in SIGN_OUT_ROUTES)
+
+
+def policy_of(route: APIRoute) -> Policy:
+    policies = list(policies_of(route.dependant))
+    assert len(policies) == 1, f"{route.path} declares {len(policies)} access policies"
+    return policies[0]
+
+
+def test_every_route_declares_exactly_one_policy(app: FastAPI) -> None:
+    undeclared = [
+        f"{method} {route.path}" for method, route in api_routes(app)
+        if len(list(policies_of(route.dependant))) != 1
+    ]
+    assert undeclared == []
+
+
+def test_only_static_files_are_mounted(app: FastAPI) -> None:
+    mounts = {route.path for route in app.routes if isinstance(route, Mount)}
+    assert mounts == STATIC_MOUNTS
+    assert all(isinstance(route, APIRoute | Mount) for route in app.routes)
+
+
+def fill_path(path: str, user_id: int) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(user_id) if m[1].endswith("_id") else "x" * 8, path)
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda role: role or "anonymous")
+def test_every_route_answers_each_role_as_declared(
+    app: FastAPI, db: Session, settings: Settings, role: Role | None
+) -> None:
+    client = TestClient(app, follow_redirects=False)
+    user = create_user(db, roles=[role] if role else [])
+    if role:
+        signed_in(client, db, settings, user)
+    token = csrf_token_in(client.get("/", follow_redirects=True).text)
+    held = frozenset([role]) if role else None
+    for method, route in api_routes(app):
+        path = fill_path(route.path, user.id or 0)
+        data = {"csrf_token": token} if method in UNSAFE else None
+        response = client.request(method, path, data=data)
+        where = f"{method} {path} as {role or 'anonymous'}: {response.status_code}"
+        assert response.status_code < 500, where
+        if policy_of(route).allows(held):
+            assert response.status_code != 403, where
+            assert not response.headers.get("location", "").startswith("/login?"), where
+        elif role is None:
+            assert response.status_code == 303, where
+            assert response.headers["location"].startswith("/login?next="), where
+        else:
+            assert response.status_code == 403, where
+            assert "This page is for people with the" in response.text, where
+
+
+# What each area must require, written down independently of the routes' own declarations,
+# so a route that declares too little is caught too.
+AREA_ROLES = {"/admin/": {Role.admin}, "/mentors/": {Role.manager}}
+
+
+def test_routes_in_protected_areas_require_their_roles(app: FastAPI) -> None:
+    for _method, route in api_routes(app):
+        for prefix, roles in AREA_ROLES.items():
+            if route.path.startswith(prefix):
+                assert policy_of(route).roles == roles, route.path

@@ -1,0 +1,86 @@
+"""Cross-cutting behaviour: security headers, error pages, health."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.deps import get_session
+from app.main import create_app
+from app.settings import Settings
+from tests.browsing import Browser
+from tests.factories import PASSWORD, create_user
+
+
+def test_security_headers_on_every_response(browser: Browser) -> None:
+    for path in ("/", "/login", "/no-such-page", "/static/telos.css"):
+        headers = browser.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp, path
+        assert "frame-ancestors 'none'" in csp, path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+
+
+def test_pages_have_no_inline_script(browser: Browser) -> None:
+    for path in ("/", "/login", "/signup", "/reset"):
+        html = browser.get(path).text
+        assert "<script>" not in html and " onclick=" not in html, path
+        assert 'style="' not in html, path
+
+
+def test_signed_in_pages_are_not_stored(browser: Browser, db: Session) -> None:
+    user = create_user(db)
+    browser.login(user.email, PASSWORD)
+    assert browser.get("/home").headers["cache-control"] == "no-store"
+
+
+def test_not_found_page_in_the_site_layout(browser: Browser) -> None:
+    response = browser.get("/no-such-page")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.text
+    assert 'class="skip-link"' in response.text
+
+
+def test_malformed_request_gets_a_page_not_a_raw_422(browser: Browser, db: Session) -> None:
+    admin = create_user(db, roles=["admin"])  # type: ignore[list-item]
+    browser.login(admin.email, PASSWORD)
+    response = browser.get("/admin/users/not-a-number")
+    assert response.status_code == 400
+    assert "That request was not understood" in response.text
+
+
+def test_server_error_page_in_the_site_layout(app: FastAPI) -> None:
+    def broken_database() -> Iterator[Session]:
+        raise RuntimeError("simulated failure")
+        yield  # a generator, like the real dependency
+
+    app.dependency_overrides[get_session] = broken_database
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "simulated failure" not in response.text and "Traceback" not in response.text
+
+
+def test_healthz_reports_a_reachable_database(browser: Browser) -> None:
+    response = browser.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.fixture
+def unreachable_app(tmp_path: object) -> Iterator[FastAPI]:
+    settings = Settings(
+        var_dir=f"{tmp_path}/var", secret_key="x" * 32,
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+    )
+    app = create_app(settings)
+    yield app
+    app.state.engine.dispose()
+
+
+def test_healthz_reports_an_unreachable_database(unreachable_app: FastAPI) -> None:
+    response = TestClient(unreachable_app).get("/healthz")
+    assert response.status_code == 503
