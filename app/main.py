@@ -1,6 +1,7 @@
 """create_app(): routers, middleware, error pages, static files."""
 
 import logging
+from urllib.parse import quote
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -147,13 +148,11 @@ def _problem(request: Request, status: int, title: str, message: str) -> Respons
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
-        target = request.url.path
-        if request.url.query:
+        # After logging in, come back to the page asked for; a form sent while signed
+        # out cannot be replayed, so its sender comes back to their home page.
+        target = request.url.path if request.method in SAFE_METHODS else "/home"
+        if request.url.query and request.method in SAFE_METHODS:
             target += f"?{request.url.query}"
-        if request.method not in SAFE_METHODS:
-            target = request.headers.get("referer", "/home")
-        from urllib.parse import quote
-
         return redirect(request, f"/login?next={quote(target, safe='/')}")
 
     @app.exception_handler(TelosError)

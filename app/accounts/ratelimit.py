@@ -21,6 +21,7 @@ class Limit:
 LOGIN_PER_IP = Limit("login-ip", 30, timedelta(minutes=15))
 LOGIN_FAILURES_PER_ACCOUNT = Limit("login-account", 8, timedelta(minutes=15))
 SIGNUP_PER_IP = Limit("signup-ip", 10, timedelta(hours=1))
+SIGNUP_PER_ACCOUNT = Limit("signup-account", 5, timedelta(hours=1))
 RESET_PER_IP = Limit("reset-ip", 10, timedelta(hours=1))
 RESET_PER_ACCOUNT = Limit("reset-account", 3, timedelta(hours=1))
 

@@ -59,14 +59,17 @@ def signup(
     request: Request, visitor: Visitor, session: SessionDep, settings: SettingsDep, form: FormDep
 ) -> Response:
     values = kept(form)
+    account_key = accounts.normalize_email(str(form.get("email", "")))
     try:
         ratelimit.check(session, ratelimit.SIGNUP_PER_IP, client_ip(request))
+        ratelimit.check(session, ratelimit.SIGNUP_PER_ACCOUNT, account_key)
     except ratelimit.RateLimited as limited:
         return render(request, "accounts/signup.html",
                       {"values": values, "errors": {"__all__": str(limited)}}, status_code=429)
     data, errors = validate(SignupForm, form)
     if data is not None:
         ratelimit.hit(session, ratelimit.SIGNUP_PER_IP, client_ip(request))
+        ratelimit.hit(session, ratelimit.SIGNUP_PER_ACCOUNT, account_key)
         try:
             user = accounts.create_user(
                 session, email=data.email, display_name=data.display_name,

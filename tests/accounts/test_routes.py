@@ -382,3 +382,24 @@ def test_user_search_answers_htmx_with_only_the_results(browser: Browser, db: Se
     assert "Findable Person" in response.text
     assert "<html" not in response.text and "<table>" in response.text
     assert "HX-Request" in response.headers["vary"]
+
+
+def test_sign_up_attempts_per_address_are_limited(browser: Browser) -> None:
+    for attempt in range(5):
+        browser.submit("/signup", {"display_name": "X", "email": "same@example.org",
+                                   "password": f"a long enough pass {attempt}"})
+        browser.client.cookies.clear()
+    response = browser.submit("/signup", {"display_name": "X", "email": "same@example.org",
+                                          "password": "a long enough pass"})
+    assert response.status_code == 429
+    assert "Please try again in" in response.text
+    assert 'value="same@example.org"' in response.text
+
+
+def test_reset_requests_per_address_are_limited(browser: Browser, db: Session) -> None:
+    user = create_user(db)
+    for _ in range(3):
+        assert browser.submit("/reset", {"email": user.email}).status_code == 200
+    response = browser.submit("/reset", {"email": user.email})
+    assert response.status_code == 429
+    assert "Please try again in" in response.text
