@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 run: setup
 	$(BIN)/telos db upgrade
+	$(BIN)/telos journeys load
 	$(BIN)/telos demo --if-empty
 	$(BIN)/telos serve
 

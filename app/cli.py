@@ -18,7 +18,9 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.db import make_engine, session_scope
 from app.forms import email_address
+from app.journeys.cli import journeys_cli
 from app.settings import ConfigurationError, Settings
+from app.surveys.cli import surveys_cli
 
 cli = typer.Typer(help="Telos: purpose journeys, surveys and mentor matching.",
                   no_args_is_help=True)
@@ -26,6 +28,8 @@ db_cli = typer.Typer(help="The database schema.", no_args_is_help=True)
 users_cli = typer.Typer(help="Accounts.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(journeys_cli, name="journeys")
+cli.add_typer(surveys_cli, name="surveys")
 
 console = Console()
 errors = Console(stderr=True)
@@ -50,8 +54,8 @@ def database() -> Iterator[tuple[Settings, Engine]]:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    with database() as (_settings, engine):
-        yield from session_scope(engine)
+    with database() as (_settings, engine), session_scope(engine) as session:
+        yield session
 
 
 @db_cli.command("upgrade")

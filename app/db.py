@@ -1,6 +1,7 @@
 """The database engine and the per-request session."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -47,6 +48,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed when the block ends without error, else rolled back."""
     with Session(engine, expire_on_commit=False) as session:

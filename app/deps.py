@@ -16,7 +16,8 @@ from app.settings import Settings
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent."""
-    yield from session_scope(request.app.state.engine)
+    with session_scope(request.app.state.engine) as session:
+        yield session
 
 
 # scope="function": the commit happens when the route returns, before the reply

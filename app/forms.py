@@ -34,6 +34,8 @@ def _message(item: Any) -> str:
         return str(item["ctx"]["error"])
     if item["type"] == "string_too_short" and item["ctx"].get("min_length") == 1:
         return "This field is required."
+    if item["type"].startswith("date"):
+        return "Give the date as year-month-day, for example 2026-12-31."
     if item["type"] == "string_too_long":
         return f"Use at most {item['ctx']['max_length']} characters."
     return str(item["msg"])

@@ -1,8 +1,8 @@
 """create_app(): routers, middleware, error pages, static files."""
 
 import logging
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,10 +17,14 @@ from app.access import LoginRequired
 from app.accounts import invitation_routes
 from app.accounts import routes as account_routes
 from app.admin import routes as admin_routes
+from app.community import routes as community_routes
 from app.db import make_engine
 from app.errors import CsrfFailed, TelosError
 from app.home import routes as home_routes
+from app.journeys import feedback_routes
+from app.journeys import routes as journey_routes
 from app.settings import ROOT, Settings
+from app.surveys import routes as survey_routes
 from app.web import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_valid, redirect, render
 
 log = logging.getLogger(__name__)
@@ -109,7 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
-    for module in (home_routes, account_routes, invitation_routes, admin_routes):
+    for module in (
+        home_routes, account_routes, invitation_routes, admin_routes, journey_routes,
+        feedback_routes, survey_routes, community_routes,
+    ):
         _add_routes(app, module.router)
     _mount_static(app)
     _install_error_pages(app)

@@ -10,13 +10,33 @@ from app.accounts.models import (
     UserSession,
 )
 from app.audit.models import AuditEvent
+from app.community.models import Cohort
+from app.journeys.models import (
+    Commitment,
+    Enrolment,
+    FeedbackRequest,
+    JourneyVersion,
+    StatementVersion,
+    StepAnswer,
+)
+from app.surveys.models import InstrumentVersion, SurveyResponse, SurveyScore
 
 __all__ = [
     "AuditEvent",
+    "Cohort",
+    "Commitment",
+    "Enrolment",
+    "FeedbackRequest",
+    "InstrumentVersion",
     "Invitation",
+    "JourneyVersion",
     "PasswordResetToken",
     "RateLimitEvent",
     "Role",
+    "StatementVersion",
+    "StepAnswer",
+    "SurveyResponse",
+    "SurveyScore",
     "User",
     "UserRole",
     "UserSession",

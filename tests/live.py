@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`with LiveServer(url, tmp) as server:` serves the app at `server.url` until the block ends."""
+    """`with LiveServer(url, tmp) as server:` serves the app at `server.url` inside the block."""
 
     def __init__(self, database_url: str, directory: Path) -> None:
         self.database_url = database_url

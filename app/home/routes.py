@@ -4,7 +4,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from app.deps import CurrentUser, Visitor, open_access
+from app.deps import CurrentUser, SessionDep, Visitor, open_access
+from app.journeys import service as journeys
+from app.journeys import statements
+from app.journeys.models import FeedbackStatus
 from app.web import redirect, render
 
 router = APIRouter()
@@ -18,8 +21,17 @@ def landing(request: Request, visitor: Visitor) -> Response:
 
 
 @router.get("/home")
-def home(request: Request, user: CurrentUser) -> Response:
-    return render(request, "home/home.html")
+def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    assert user.user.id is not None
+    enrolment = journeys.current_enrolment(session, user_id=user.user.id)
+    waiting = [view for view in statements.inbox(session, reviewer_id=user.user.id)
+               if view.request.status == FeedbackStatus.requested]
+    return render(request, "home/home.html", {
+        "enrolment": enrolment,
+        "journey": journeys.journey_of(session, enrolment) if enrolment else None,
+        "progress": journeys.enrolment_progress(session, enrolment) if enrolment else None,
+        "feedback_waiting": waiting,
+    })
 
 
 @router.get("/healthz", dependencies=[open_access])

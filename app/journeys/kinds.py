@@ -1,0 +1,394 @@
+"""What each step kind reads from its form, needs before Continue, shows and does when done.
+
+One registry keyed by kind (`KINDS`); the routes never branch on a step's kind.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app import mail
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.forms import email_address
+from app.journeys import statements
+from app.journeys.definitions import (
+    ActionPlanStep,
+    ChoiceStep,
+    FeedbackRequestStep,
+    PurposeStatementStep,
+    RatingListStep,
+    ReflectionStep,
+    Step,
+    SurveyStep,
+    ValuesSortStep,
+)
+from app.journeys.models import Enrolment, Visibility
+from app.settings import Settings
+
+Errors = dict[str, str]
+OTHER = "other"
+ROW_LABEL_MAX = 200
+QUESTION_MAX = 1000
+
+
+@dataclass
+class StepContext:
+    session: Session
+    enrolment: Enrolment
+    user: User
+    settings: Settings
+    mails: list[mail.Mail] = field(default_factory=list)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _too_long(text: str, limit: int) -> str | None:
+    if len(text) > limit:
+        return f"Keep this under {limit} characters; it has {len(text)} now."
+    return None
+
+
+class Kind:
+    """A step kind that stores nothing and is done as soon as the member continues."""
+
+    stores_answer = False
+
+    def read(self, step: Any, form: FormData) -> tuple[dict[str, Any], Errors]:
+        return {}, {}
+
+    def missing(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> Errors:
+        return {}
+
+    def extra(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
+        return None
+
+
+class Content(Kind):
+    pass
+
+
+class Reflection(Kind):
+    stores_answer = True
+
+    def read(self, step: ReflectionStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        responses, errors = {}, {}
+        for prompt in step.prompts:
+            name = f"prompt-{prompt.id}"
+            responses[prompt.id] = _text(form, name)
+            if problem := _too_long(responses[prompt.id], prompt.max_length):
+                errors[name] = problem
+        return {"responses": responses}, errors
+
+    def missing(self, ctx: StepContext, step: ReflectionStep, data: dict[str, Any]) -> Errors:
+        answered = data.get("responses", {})
+        return {
+            f"prompt-{prompt.id}": "Write something here to continue, even one sentence."
+            for prompt in step.prompts if prompt.required and not answered.get(prompt.id)
+        }
+
+
+class ValuesSort(Kind):
+    stores_answer = True
+
+    def read(self, step: ValuesSortStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        known = [value.id for value in step.values]
+        chosen = [value for value in known if value in form.getlist("value")]
+        errors = {}
+        if len(chosen) > step.choose:
+            errors["value"] = (f"Choose at most {step.choose}; you chose {len(chosen)}. "
+                               "Untick the ones that matter least.")
+        ranking, rank_error = self._ranking(step, form, chosen)
+        if rank_error:
+            errors["ranking"] = rank_error
+        return {"chosen": chosen, "ranking": ranking}, errors
+
+    def _ranking(
+        self, step: ValuesSortStep, form: FormData, chosen: list[str]
+    ) -> tuple[list[str], str | None]:
+        places = {value: _text(form, f"rank-{value}") for value in chosen}
+        if not step.rank or not all(places.values()):
+            return chosen, None
+        try:
+            ordered = sorted(chosen, key=lambda value: int(places[value]))
+        except ValueError:
+            return chosen, "Give each value a place number."
+        if len({places[value] for value in chosen}) != len(chosen):
+            return chosen, "Give each value a different place, from 1 (most important) down."
+        return ordered, None
+
+    def missing(self, ctx: StepContext, step: ValuesSortStep, data: dict[str, Any]) -> Errors:
+        chosen = data.get("chosen", [])
+        if len(chosen) != step.choose:
+            return {"value": f"Choose exactly {step.choose} values; you have {len(chosen)}."}
+        return {}
+
+
+class Choice(Kind):
+    stores_answer = True
+
+    def read(self, step: ChoiceStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        allowed = [option.id for option in step.options] + ([OTHER] if step.other else [])
+        selected = [option for option in allowed if option in form.getlist("option")]
+        other = _text(form, "other") if step.other else ""
+        errors = {}
+        if not step.multiple and len(selected) > 1:
+            errors["option"] = "Choose one answer."
+        elif step.max_selected and len(selected) > step.max_selected:
+            errors["option"] = f"Choose at most {step.max_selected}."
+        if problem := _too_long(other, 200):
+            errors["other"] = problem
+        return {"selected": selected, "other": other}, errors
+
+    def missing(self, ctx: StepContext, step: ChoiceStep, data: dict[str, Any]) -> Errors:
+        if not data.get("selected"):
+            return {"option": "Choose an answer to continue."}
+        if OTHER in data["selected"] and not data.get("other"):
+            return {"other": "Say what your other answer is, or untick “Other”."}
+        return {}
+
+
+class RatingList(Kind):
+    stores_answer = True
+
+    def read(self, step: RatingListStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        points = {str(point.value) for point in step.scale}
+        rows: list[dict[str, Any]] = []
+        errors: Errors = {}
+        for index in range(step.max_items):
+            label, rating = _text(form, f"item-{index}"), _text(form, f"rating-{index}")
+            if not label and not rating:
+                continue
+            position = len(rows)
+            rows.append({"label": label, "rating": int(rating) if rating in points else None})
+            if not label:
+                errors[f"item-{position}"] = f"Name the {step.item_label.lower()} you rated."
+            elif problem := _too_long(label, ROW_LABEL_MAX):
+                errors[f"item-{position}"] = problem
+        return {"rows": rows}, errors
+
+    def missing(self, ctx: StepContext, step: RatingListStep, data: dict[str, Any]) -> Errors:
+        rows = data.get("rows", [])
+        errors = {f"rating-{index}": "Rate this one too."
+                  for index, row in enumerate(rows) if row.get("rating") is None}
+        if len(rows) < step.min_items:
+            errors["rows"] = f"Add at least {step.min_items} to continue; you have {len(rows)}."
+        return errors
+
+
+class PurposeStatement(Kind):
+    stores_answer = True
+
+    def read(self, step: PurposeStatementStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        parts = {part.id: _text(form, f"part-{part.id}") for part in step.parts}
+        errors = {}
+        for part in step.parts:
+            if problem := _too_long(parts[part.id], part.max_length):
+                errors[f"part-{part.id}"] = problem
+        statement = _text(form, "statement")
+        if problem := _too_long(statement, step.max_length):
+            errors["statement"] = problem
+        return {"parts": parts, "statement": statement}, errors
+
+    def missing(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> Errors:
+        if not data.get("statement"):
+            return {"statement": "Write your statement in your own words to continue."}
+        return {}
+
+    def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
+        statements.save_version(ctx.session, enrolment=ctx.enrolment, text=data["statement"],
+                                parts=data.get("parts", {}))
+
+
+class Revise(PurposeStatement):
+    def read(self, step: Any, form: FormData) -> tuple[dict[str, Any], Errors]:
+        statement = _text(form, "statement")
+        errors = {}
+        if problem := _too_long(statement, step.max_length):
+            errors["statement"] = problem
+        return {"statement": statement}, errors
+
+    def extra(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> dict[str, Any]:
+        assert ctx.enrolment.id is not None
+        versions = statements.history(ctx.session, enrolment_id=ctx.enrolment.id)
+        diff = (statements.word_diff(versions[1].text, versions[0].text)
+                if len(versions) > 1 else [])
+        return {"versions": versions, "diff": diff,
+                "feedback": statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id)}
+
+
+class FeedbackRequestKind(Kind):
+    stores_answer = True
+
+    def read(self, step: FeedbackRequestStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        question = _text(form, "question")
+        data = {"reviewer_email": _text(form, "reviewer_email"), "question": question,
+                "skip": _text(form, "skip") == "yes"}
+        errors = {}
+        if problem := _too_long(question, QUESTION_MAX):
+            errors["question"] = problem
+        return data, errors
+
+    def missing(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> Errors:
+        if data.get("skip"):
+            return {}
+        assert ctx.enrolment.id is not None
+        if statements.latest(ctx.session, enrolment_id=ctx.enrolment.id) is None:
+            return {"reviewer_email": "Write your purpose statement first; then ask for "
+                                      "feedback on it."}
+        try:
+            address = email_address(data.get("reviewer_email", ""))
+        except ValueError as error:
+            return {"reviewer_email": str(error)}
+        reviewer = accounts.get_user_by_email(ctx.session, address)
+        if reviewer is None or reviewer.id == ctx.user.id:
+            return {"reviewer_email": "Ask someone who already has a Telos account (not you). "
+                                      "Or tick the box below to go on without feedback."}
+        return {}
+
+    def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
+        if data.get("skip"):
+            return
+        assert ctx.enrolment.id is not None and ctx.user.id is not None
+        statement = statements.latest(ctx.session, enrolment_id=ctx.enrolment.id)
+        reviewer = accounts.get_user_by_email(ctx.session, data["reviewer_email"])
+        assert statement is not None and reviewer is not None
+        request = statements.request_feedback(
+            ctx.session, statement=statement, requester_id=ctx.user.id, reviewer=reviewer,
+            question=data.get("question", ""),
+        )
+        ctx.mails.append(_feedback_mail(ctx, reviewer, request.id or 0))
+
+    def extra(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> dict[str, Any]:
+        assert ctx.enrolment.id is not None
+        return {"statement": statements.latest(ctx.session, enrolment_id=ctx.enrolment.id),
+                "feedback": statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id)}
+
+
+def _feedback_mail(ctx: StepContext, reviewer: User, request_id: int) -> mail.Mail:
+    body = (
+        f"Hello {reviewer.display_name},\n\n"
+        f"{ctx.user.display_name} is writing a purpose statement on Telos and would value "
+        "your comments on it. You will see only the statement and their question.\n\n"
+        f"{ctx.settings.base_url}/feedback/{request_id}\n"
+    )
+    return mail.Mail(to=reviewer.email, subject=f"{ctx.user.display_name} asks for your "
+                     "feedback", body=body)
+
+
+class Publish(Kind):
+    stores_answer = True
+
+    def read(self, step: Any, form: FormData) -> tuple[dict[str, Any], Errors]:
+        choice = _text(form, "visibility")
+        if choice and choice not in set(Visibility):
+            return {"visibility": ""}, {"visibility": "Choose one of the three options."}
+        return {"visibility": choice}, {}
+
+    def missing(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> Errors:
+        if not data.get("visibility"):
+            return {"visibility": "Choose who may see your statement."}
+        assert ctx.enrolment.id is not None
+        if statements.latest(ctx.session, enrolment_id=ctx.enrolment.id) is None:
+            return {"visibility": "Write your purpose statement first."}
+        return {}
+
+    def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
+        assert ctx.enrolment.id is not None
+        statements.publish(ctx.session, enrolment_id=ctx.enrolment.id,
+                           visibility=Visibility(data["visibility"]))
+
+    def extra(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> dict[str, Any]:
+        assert ctx.enrolment.id is not None
+        return {"statement": statements.latest(ctx.session, enrolment_id=ctx.enrolment.id)}
+
+
+class ActionPlan(Kind):
+    stores_answer = True
+
+    def read(self, step: ActionPlanStep, form: FormData) -> tuple[dict[str, Any], Errors]:
+        rows: list[dict[str, str]] = []
+        errors: Errors = {}
+        for index in range(step.max_commitments):
+            text, due = _text(form, f"commitment-{index}"), _text(form, f"due-{index}")
+            if not text and not due:
+                continue
+            position = len(rows)
+            rows.append({"text": text, "due": due})
+            if problem := _too_long(text, 300):
+                errors[f"commitment-{position}"] = problem
+            elif not text:
+                errors[f"commitment-{position}"] = "Say what you will do."
+            if due and not _iso_date(due):
+                errors[f"due-{position}"] = "Give the date as year-month-day, e.g. 2026-12-31."
+        return {"rows": rows}, errors
+
+    def missing(self, ctx: StepContext, step: ActionPlanStep, data: dict[str, Any]) -> Errors:
+        rows = data.get("rows", [])
+        errors = {f"due-{index}": "Give this commitment a date."
+                  for index, row in enumerate(rows) if not row.get("due")}
+        if len(rows) < step.min_commitments:
+            errors["rows"] = (f"Write at least {step.min_commitments} commitment"
+                              f"{'s' if step.min_commitments > 1 else ''} to continue.")
+        return errors
+
+    def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
+        assert ctx.enrolment.id is not None
+        rows = [(row["text"], date.fromisoformat(row["due"])) for row in data["rows"]]
+        statements.replace_plan(ctx.session, enrolment_id=ctx.enrolment.id, rows=rows)
+
+
+def _iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+class Survey(Kind):
+    def missing(self, ctx: StepContext, step: SurveyStep, data: dict[str, Any]) -> Errors:
+        from app.surveys import waves  # imported late: surveys build on journeys
+
+        if not waves.wave_submitted(ctx.session, enrolment=ctx.enrolment, wave=step.wave):
+            return {"survey": "Answer the questionnaire first; then you can continue."}
+        return {}
+
+    def extra(self, ctx: StepContext, step: SurveyStep, data: dict[str, Any]) -> dict[str, Any]:
+        from app.surveys import waves
+
+        return {"wave": waves.wave_overview(ctx.session, enrolment=ctx.enrolment,
+                                            wave=step.wave)}
+
+
+class Match(Kind):
+    pass
+
+
+KINDS: dict[str, Kind] = {
+    "content": Content(),
+    "reflection": Reflection(),
+    "values_sort": ValuesSort(),
+    "choice": Choice(),
+    "rating_list": RatingList(),
+    "purpose_statement": PurposeStatement(),
+    "feedback_request": FeedbackRequestKind(),
+    "revise": Revise(),
+    "publish": Publish(),
+    "action_plan": ActionPlan(),
+    "survey": Survey(),
+    "match": Match(),
+}
+
+
+def kind_of(step: Step) -> Kind:
+    return KINDS[step.kind]

@@ -1,0 +1,259 @@
+"""The member's walk: the task list, one step per page, autosave, and "My purpose"."""
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from app import mail
+from app.accounts.service import Principal
+from app.deps import FormDep, MemberUser, SessionDep, SettingsDep
+from app.errors import NotFound
+from app.journeys import service as journeys
+from app.journeys import statements
+from app.journeys.definitions import Journey, Step
+from app.journeys.kinds import StepContext, kind_of
+from app.journeys.models import Enrolment, StepAnswer
+from app.journeys.service import SaveConflict, Status
+from app.settings import Settings
+from app.web import redirect, render
+
+router = APIRouter()
+
+
+def _enrolment(session: Session, member: Principal) -> Enrolment:
+    assert member.user.id is not None
+    enrolment = journeys.current_enrolment(session, user_id=member.user.id)
+    if enrolment is None:
+        raise NotFound("You have not started a journey yet. Start one from your journey page.")
+    return enrolment
+
+
+@router.get("/journey")
+def journey_home(request: Request, member: MemberUser, session: SessionDep) -> Response:
+    assert member.user.id is not None
+    enrolment = journeys.current_enrolment(session, user_id=member.user.id)
+    if enrolment is None:
+        return render(request, "journeys/start.html",
+                      {"journeys": journeys.available_journeys(session)})
+    return render(request, "journeys/home.html", {
+        "journey": journeys.journey_of(session, enrolment),
+        "progress": journeys.enrolment_progress(session, enrolment),
+        "enrolment": enrolment,
+    })
+
+
+@router.post("/journey/start")
+def start_journey(
+    request: Request, member: MemberUser, session: SessionDep, form: FormDep
+) -> Response:
+    assert member.user.id is not None
+    journeys.enrol(session, user_id=member.user.id, journey_key=str(form.get("journey", "")))
+    return redirect(request, "/journey", message="Your journey has begun. Take your time.")
+
+
+@router.post("/journey/leave")
+def leave_journey(request: Request, member: MemberUser, session: SessionDep) -> Response:
+    enrolment = _enrolment(session, member)
+    journeys.leave(session, enrolment=enrolment)
+    return redirect(request, "/journey",
+                    message="You have left the journey. What you wrote is kept.")
+
+
+def _step_or_404(journey: Journey, step_id: str) -> Step:
+    step = journey.step(step_id)
+    if step is None:
+        raise NotFound("This journey has no such step.")
+    return step
+
+
+def _step_page(
+    request: Request, ctx: StepContext, step: Step, *, data: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None, answer: StepAnswer | None = None,
+    conflict: StepAnswer | None = None, status_code: int = 200,
+) -> Response:
+    assert ctx.enrolment.id is not None
+    progress = journeys.enrolment_progress(ctx.session, ctx.enrolment)
+    if answer is None:
+        answer = journeys.answer_for(ctx.session, enrolment_id=ctx.enrolment.id, step_id=step.id)
+    shown = data if data is not None else (answer.data if answer else {})
+    before, after = progress.neighbours(step.id)
+    return render(request, f"journeys/steps/{step.kind}.html", {
+        "step": step, "data": shown, "errors": errors or {}, "answer": answer,
+        "version": conflict.version if conflict else (answer.version if answer else 0),
+        "editor": secrets.token_hex(8), "conflict": conflict, "progress": progress,
+        "item": progress.of(step.id), "before": before, "after": after,
+        "journey": journeys.journey_of(ctx.session, ctx.enrolment),
+        **kind_of(step).extra(ctx, step, shown),
+    }, status_code=status_code)
+
+
+def _context(session: Session, member: Principal, settings: Settings) -> StepContext:
+    return StepContext(session=session, enrolment=_enrolment(session, member),
+                       user=member.user, settings=settings)
+
+
+@router.get("/journey/steps/{step_id}")
+def step_page(
+    request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
+    step_id: str,
+) -> Response:
+    ctx = _context(session, member, settings)
+    journey = journeys.journey_of(session, ctx.enrolment)
+    step = _step_or_404(journey, step_id)
+    item = journeys.enrolment_progress(session, ctx.enrolment).of(step_id)
+    if item.status == Status.locked:
+        return _locked(request, session, ctx.enrolment)
+    ctx.enrolment.current_step_id = step_id
+    session.add(ctx.enrolment)
+    return _step_page(request, ctx, step)
+
+
+def _locked(request: Request, session: Session, enrolment: Enrolment) -> Response:
+    upcoming = journeys.enrolment_progress(session, enrolment).next_step
+    return render(request, "journeys/locked.html", {"next": upcoming}, status_code=409)
+
+
+@router.post("/journey/steps/{step_id}")
+def save_step(
+    request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
+    form: FormDep, background: BackgroundTasks, step_id: str,
+) -> Response:
+    ctx = _context(session, member, settings)
+    journey = journeys.journey_of(session, ctx.enrolment)
+    step = _step_or_404(journey, step_id)
+    progress = journeys.enrolment_progress(session, ctx.enrolment)
+    if progress.of(step_id).status == Status.locked:
+        return _locked(request, session, ctx.enrolment)
+    kind = kind_of(step)
+    action = str(form.get("action", "save"))
+    data, errors = kind.read(step, form)
+    if errors:
+        return _step_page(request, ctx, step, data=data, errors=errors, status_code=400)
+    finishing = action == "continue"
+    missing = kind.missing(ctx, step, data) if finishing else {}
+    try:
+        answer = _store(ctx, step, data, form, done=finishing and not missing)
+    except SaveConflict as conflict:
+        return _step_page(request, ctx, step, data=data, conflict=conflict.saved,
+                          status_code=409)
+    if missing:
+        return _step_page(request, ctx, step, data=data, errors=missing, answer=answer,
+                          status_code=400)
+    if finishing:
+        kind.on_done(ctx, step, data)
+        for message in ctx.mails:
+            background.add_task(mail.send, settings, message)
+        return _after_done(request, ctx, step)
+    if action == "back":
+        before, _after = progress.neighbours(step_id)
+        return redirect(request, f"/journey/steps/{before.id}" if before else "/journey")
+    return redirect(request, f"/journey/steps/{step_id}",
+                    message=f"Saved at {_local_time(member, answer)}.")
+
+
+def _store(
+    ctx: StepContext, step: Step, data: dict[str, Any], form: Any, *, done: bool
+) -> StepAnswer | None:
+    if not kind_of(step).stores_answer:
+        if done:
+            journeys.mark_done(ctx.session, enrolment=ctx.enrolment, step_id=step.id)
+        return None
+    return journeys.save_answer(
+        ctx.session, enrolment=ctx.enrolment, step_id=step.id, data=data, done=done,
+        base_version=_int(form.get("version")), editor=str(form.get("editor", ""))[:64],
+    )
+
+
+def _after_done(request: Request, ctx: StepContext, step: Step) -> Response:
+    if journeys.complete_if_finished(ctx.session, enrolment=ctx.enrolment):
+        return redirect(request, "/purpose",
+                        message="You have walked the whole journey. Here is where you stand.")
+    upcoming = journeys.enrolment_progress(ctx.session, ctx.enrolment).next_step
+    _before, after = journeys.enrolment_progress(ctx.session, ctx.enrolment).neighbours(step.id)
+    target = after if after is not None else (upcoming.step if upcoming else None)
+    return redirect(request, f"/journey/steps/{target.id}" if target else "/journey")
+
+
+@router.post("/journey/steps/{step_id}/autosave")
+def autosave_step(
+    request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
+    form: FormDep, step_id: str,
+) -> Response:
+    """htmx saves the draft while the member types; answers with a quiet status line."""
+    ctx = _context(session, member, settings)
+    step = _step_or_404(journeys.journey_of(session, ctx.enrolment), step_id)
+    if journeys.enrolment_progress(session, ctx.enrolment).of(step_id).status == Status.locked:
+        return render(request, "journeys/_autosave.html", {"state": "locked"}, status_code=409)
+    data, errors = kind_of(step).read(step, form)
+    if errors:
+        return render(request, "journeys/_autosave.html",
+                      {"state": "invalid", "errors": errors}, status_code=400)
+    try:
+        answer = _store(ctx, step, data, form, done=False)
+    except SaveConflict:
+        return render(request, "journeys/_autosave.html", {"state": "conflict"},
+                      status_code=409)
+    return render(request, "journeys/_autosave.html", {
+        "state": "saved", "answer": answer,
+        "time": _local_time(member, answer) if answer else "",
+    })
+
+
+def _local_time(member: Principal, answer: StepAnswer | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    if answer is None:
+        return ""
+    return answer.updated_at.astimezone(ZoneInfo(member.user.time_zone)).strftime("%H:%M")
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+@router.get("/purpose")
+def my_purpose(request: Request, member: MemberUser, session: SessionDep) -> Response:
+    enrolment = _enrolment(session, member)
+    assert enrolment.id is not None
+    return render(request, "journeys/purpose.html", {
+        "versions": statements.history(session, enrolment_id=enrolment.id),
+        "values": _chosen_values(session, enrolment),
+        "commitments": statements.commitments(session, enrolment_id=enrolment.id),
+        "feedback": statements.feedback_on(session, enrolment_id=enrolment.id),
+        "enrolment": enrolment,
+    })
+
+
+def _chosen_values(session: Session, enrolment: Enrolment) -> list[str]:
+    """The values the member chose and ranked, as labels, from every values-sort step."""
+    assert enrolment.id is not None
+    journey = journeys.journey_of(session, enrolment)
+    labels: list[str] = []
+    for step in journey.steps():
+        if step.kind != "values_sort":
+            continue
+        answer = journeys.answer_for(session, enrolment_id=enrolment.id, step_id=step.id)
+        names = {value.id: value.label for value in step.values}
+        labels += [names[value] for value in (answer.data.get("ranking", []) if answer else [])
+                   if value in names]
+    return labels
+
+
+@router.post("/purpose/commitments/{commitment_id}")
+def mark_commitment(
+    request: Request, member: MemberUser, session: SessionDep, form: FormDep,
+    commitment_id: int,
+) -> Response:
+    assert member.user.id is not None
+    commitment = statements.own_commitment(session, commitment_id=commitment_id,
+                                           user_id=member.user.id)
+    done = form.get("done") == "yes"
+    statements.set_done(session, commitment=commitment, done=done)
+    message = "Marked as done. Well done." if done else "Marked as not done yet."
+    return redirect(request, "/purpose", message=message)

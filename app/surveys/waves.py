@@ -1,0 +1,241 @@
+"""Giving a wave: its instruments in order, answers saved per page, submitted once.
+
+On submission the raw answers become immutable (pinned to the instrument version
+they were given in) and the scores are computed and stored beside them.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.clock import now
+from app.errors import NotFound, TelosError
+from app.journeys import service as journeys
+from app.journeys.definitions import Wave
+from app.journeys.models import Enrolment, EnrolmentStatus
+from app.surveys.definitions import Instrument
+from app.surveys.models import (
+    InstrumentVersion,
+    ResponseStatus,
+    SurveyResponse,
+    SurveyScore,
+)
+from app.surveys.scoring import band_for, score
+
+DECLINED = "declined"  # "prefer not to answer": recorded, and missing for scoring
+
+
+class AlreadySubmitted(TelosError):
+    status_code = 409
+    title = "Already sent"
+
+
+class WaveNotOpen(TelosError):
+    status_code = 409
+    title = "Not open yet"
+
+
+# Instrument versions -----------------------------------------------------------------
+
+
+def store_instruments(session: Session, instruments: Iterable[Instrument]) -> int:
+    added = 0
+    for instrument in instruments:
+        exists = session.exec(select(InstrumentVersion.id).where(
+            InstrumentVersion.instrument_key == instrument.id,
+            InstrumentVersion.content_hash == instrument.content_hash,
+        )).first()
+        if exists is None:
+            session.add(InstrumentVersion(
+                instrument_key=instrument.id, version=instrument.version,
+                content_hash=instrument.content_hash,
+                definition=instrument.model_dump(mode="json"),
+            ))
+            added += 1
+    session.flush()
+    return added
+
+
+def latest_instrument(session: Session, key: str) -> InstrumentVersion:
+    row = session.exec(
+        select(InstrumentVersion).where(InstrumentVersion.instrument_key == key)
+        .order_by(col(InstrumentVersion.id).desc())
+    ).first()
+    if row is None:
+        raise NotFound(f"The survey instrument {key!r} has not been loaded.")
+    return row
+
+
+_parsed: dict[int, Instrument] = {}
+
+
+def instrument_of(version: InstrumentVersion) -> Instrument:
+    assert version.id is not None
+    if version.id not in _parsed:
+        _parsed[version.id] = Instrument.model_validate(version.definition)
+    return _parsed[version.id]
+
+
+# The wave --------------------------------------------------------------------------------
+
+
+def wave_keys(session: Session, enrolment: Enrolment, wave: Wave) -> list[str]:
+    return journeys.journey_of(session, enrolment).waves.instruments(wave)
+
+
+def responses(session: Session, *, enrolment_id: int, wave: Wave) -> dict[str, SurveyResponse]:
+    rows = session.exec(select(SurveyResponse).where(
+        SurveyResponse.enrolment_id == enrolment_id, SurveyResponse.wave == wave.value
+    ))
+    return {row.instrument_key: row for row in rows}
+
+
+@dataclass(frozen=True)
+class WaveItem:
+    key: str
+    title: str
+    status: str  # "not started", "in progress", "sent"
+
+
+@dataclass(frozen=True)
+class WaveOverview:
+    wave: Wave
+    items: list[WaveItem]
+    opens_on: Any  # a date, for a follow-up wave not yet due; else None
+
+    @property
+    def submitted(self) -> bool:
+        return all(item.status == "sent" for item in self.items)
+
+    @property
+    def next_key(self) -> str | None:
+        return next((item.key for item in self.items if item.status != "sent"), None)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for item in self.items if item.status == "sent")
+
+
+def wave_overview(session: Session, *, enrolment: Enrolment, wave: Wave) -> WaveOverview:
+    assert enrolment.id is not None
+    given = responses(session, enrolment_id=enrolment.id, wave=wave)
+    items = []
+    for key in wave_keys(session, enrolment, wave):
+        instrument = instrument_of(latest_instrument(session, key))
+        row = given.get(key)
+        status = "not started" if row is None else (
+            "sent" if row.status == ResponseStatus.submitted else "in progress")
+        items.append(WaveItem(key=key, title=instrument.title, status=status))
+    return WaveOverview(wave=wave, items=items, opens_on=_opens_on(session, enrolment, wave))
+
+
+def _opens_on(session: Session, enrolment: Enrolment, wave: Wave) -> Any:
+    if wave != Wave.followup:
+        return None
+    if enrolment.status != EnrolmentStatus.completed or enrolment.completed_at is None:
+        return "after the journey"
+    days = journeys.journey_of(session, enrolment).waves.followup_after_days
+    opens = (enrolment.completed_at + timedelta(days=days)).date()
+    return opens if opens > now().date() else None
+
+
+def wave_submitted(session: Session, *, enrolment: Enrolment, wave: Wave) -> bool:
+    return wave_overview(session, enrolment=enrolment, wave=wave).submitted
+
+
+def open_response(
+    session: Session, *, enrolment: Enrolment, wave: Wave, key: str
+) -> SurveyResponse:
+    """The member's response to this instrument in this wave, started if need be."""
+    assert enrolment.id is not None
+    if key not in wave_keys(session, enrolment, wave):
+        raise NotFound("This questionnaire is not part of this wave.")
+    if _opens_on(session, enrolment, wave) is not None:
+        raise WaveNotOpen("The follow-up questionnaire opens later; we will remind you.")
+    existing = responses(session, enrolment_id=enrolment.id, wave=wave).get(key)
+    if existing is not None:
+        return existing
+    version = latest_instrument(session, key)
+    assert version.id is not None
+    response = SurveyResponse(
+        user_id=enrolment.user_id, enrolment_id=enrolment.id, wave=wave.value,
+        instrument_key=key, instrument_version_id=version.id, status=ResponseStatus.draft,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+def instrument_for(session: Session, response: SurveyResponse) -> Instrument:
+    version = session.get(InstrumentVersion, response.instrument_version_id)
+    assert version is not None
+    return instrument_of(version)
+
+
+def read_answers(instrument: Instrument, form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The answers on the page: option values, DECLINED, or absent; errors for bad values."""
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for item in instrument.items:
+        raw = form.get(f"item-{item.id}")
+        if raw in (None, ""):
+            continue
+        if raw == DECLINED and instrument.allow_missing:
+            answers[item.id] = DECLINED
+            continue
+        allowed = {_key(option.value): option.value for option in instrument.options_of(item)}
+        if raw not in allowed:
+            errors[item.id] = "Choose one of the answers offered."
+            continue
+        answers[item.id] = allowed[raw]
+    return answers, errors
+
+
+def _key(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def unanswered(instrument: Instrument, answers: dict[str, Any]) -> dict[str, str]:
+    message = ("Please answer this question, or choose “Prefer not to answer”."
+               if instrument.allow_missing else "Please answer this question.")
+    return {item.id: message for item in instrument.items if item.id not in answers}
+
+
+def save_draft(session: Session, *, response: SurveyResponse, answers: dict[str, Any]) -> None:
+    if response.status == ResponseStatus.submitted:
+        raise AlreadySubmitted("You already sent this questionnaire; answers cannot change.")
+    response.answers = {**response.answers, **answers}
+    response.updated_at = now()
+    session.add(response)
+    session.flush()
+
+
+def submit(session: Session, *, response: SurveyResponse, instrument: Instrument) -> None:
+    if response.status == ResponseStatus.submitted:
+        raise AlreadySubmitted("You already sent this questionnaire; answers cannot change.")
+    response.status = ResponseStatus.submitted
+    response.submitted_at = now()
+    session.add(response)
+    store_scores(session, response=response, instrument=instrument)
+
+
+def numeric_answers(answers: dict[str, Any]) -> dict[str, float | None]:
+    return {key: (None if value == DECLINED else value) for key, value in answers.items()}
+
+
+def store_scores(session: Session, *, response: SurveyResponse, instrument: Instrument) -> None:
+    assert response.id is not None
+    values = score(instrument, numeric_answers(response.answers))
+    existing = {row.name: row for row in session.exec(
+        select(SurveyScore).where(SurveyScore.response_id == response.id))}
+    for definition in instrument.scores:
+        value = values.get(definition.name)
+        band = band_for(definition, value) if value is not None else None
+        row = existing.get(definition.name) or SurveyScore(response_id=response.id,
+                                                          name=definition.name)
+        row.value, row.band, row.computed_at = value, band.label if band else "", now()
+        session.add(row)
+    session.flush()
