@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -10,7 +11,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import migrate
-from app.db import make_engine
+from app.db import make_engine, session_scope
+from app.journeys import service as journeys
+from app.journeys.loader import JOURNEYS_DIR, load_all
+from app.surveys import waves
+from app.surveys.definitions import load_battery
 from app.deps import get_session
 from app.main import create_app
 from app.settings import Settings
@@ -28,10 +33,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
+WALK_JOURNEY = Path(__file__).parent / "fixtures" / "walk.yaml"
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
+    """The migrated test database, with the survey battery and two journeys loaded."""
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
+    battery = load_battery()
+    with session_scope(engine) as session:
+        waves.store_instruments(session, battery.values())
+        journeys.store_versions(session, load_all([JOURNEYS_DIR, WALK_JOURNEY],
+                                                  instruments=set(battery)))
     yield engine
     engine.dispose()
 

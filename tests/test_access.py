@@ -83,7 +83,15 @@ def test_every_route_answers_each_role_as_declared(
 
 # What each area must require, written down independently of the routes' own declarations,
 # so a route that declares too little is caught too.
-AREA_ROLES = {"/admin/": {Role.admin}, "/mentors/": {Role.manager}}
+AREA_ROLES = {
+    "/admin/": {Role.admin},
+    "/mentors/": {Role.manager},
+    "/cohorts": {Role.manager},
+    "/journey": {Role.member},
+    "/purpose": {Role.member},
+    "/surveys/": {Role.member},
+    "/community": {Role.member},
+}
 
 
 def test_routes_in_protected_areas_require_their_roles(app: FastAPI) -> None:
