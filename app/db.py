@@ -43,7 +43,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and
+        # then writes fails at once with "database is locked" when another writer got
+        # there first (the busy timeout cannot help it); an immediate one waits its turn.
+        # Connections marked read_only (health checks) never write and need no lock.
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -56,5 +61,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             yield session
             session.commit()
         except BaseException:
+            # Detach first: a rollback would expire every loaded object, and the error
+            # page that follows still shows who is signed in.
+            session.expunge_all()
             session.rollback()
             raise

@@ -1,12 +1,14 @@
 """Cross-cutting behaviour: security headers, error pages, health."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app import migrate
 from app.deps import get_session
 from app.main import create_app
 from app.settings import Settings
@@ -84,3 +86,19 @@ def unreachable_app(tmp_path: object) -> Iterator[FastAPI]:
 def test_healthz_reports_an_unreachable_database(unreachable_app: FastAPI) -> None:
     response = TestClient(unreachable_app).get("/healthz")
     assert response.status_code == 503
+
+
+def test_error_pages_after_a_rollback_still_show_who_is_signed_in(tmp_path: Path) -> None:
+    """Outside the test transaction: the real per-request session rolls back, then renders."""
+    url = f"sqlite:///{tmp_path}/own.db"
+    migrate.upgrade(url)
+    app = create_app(Settings(var_dir=tmp_path, database_url=url, secret_key="k" * 32))
+    with Session(app.state.engine) as session:
+        create_user(session, email="solo@example.org")
+    client = Browser(TestClient(app, follow_redirects=False))
+    client.login("solo@example.org", PASSWORD)
+    for path, status in (("/admin/users", 403), ("/journey/steps/nowhere", 404)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert "Log out" in response.text, path
+    app.state.engine.dispose()

@@ -38,7 +38,7 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
 def healthz(request: Request) -> Response:
     try:
         with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            connection.execution_options(read_only=True).execute(text("SELECT 1"))
     except Exception:  # any failure to reach the database means unhealthy
         return Response('{"status": "database unreachable"}', status_code=503,
                         media_type="application/json")
