@@ -1,5 +1,6 @@
 """The database engine and the per-request session."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,15 +42,41 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # SQLite has one writer at a time. A deferred transaction that reads and then
+    # writes fails at once ("database is locked") when another writer committed first,
+    # and SQLite's own busy wait sleeps in coarse steps. So the transactions of this
+    # process take turns on a lock, then BEGIN IMMEDIATE (which still waits, through
+    # the busy timeout, for writers in other processes). Connections marked read_only
+    # (the health check) neither write nor wait.
+    turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and
-        # then writes fails at once with "database is locked" when another writer got
-        # there first (the busy timeout cannot help it); an immediate one waits its turn.
-        # Connections marked read_only (health checks) never write and need no lock.
-        read_only = connection.get_execution_options().get("read_only", False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("read_only", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError("the database stayed busy for too long")
+        connection.info["holds_turn"] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
 
+    def _release(connection: Any) -> None:
+        if connection.info.pop("holds_turn", False):
+            turn.release()
+
+    def _release_on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A connection handed back without commit or rollback (a request cancelled
+        # mid-way) must not keep the turn.
+        if record is not None and record.info.pop("holds_turn", False):
+            turn.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+    event.listen(engine.pool, "checkin", _release_on_checkin)
     return engine
 
 

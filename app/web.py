@@ -1,6 +1,7 @@
 """Rendering pages (or, for htmx, just the block that changed), flash messages, CSRF."""
 
 import hmac
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"))
+# Templates change only in development; elsewhere do not check the files on every render.
+templates.env.auto_reload = os.environ.get("TELOS_ENV", "development") == "development"
 templates.env.globals["app_version"] = __version__
 templates.env.globals["Role"] = Role
 

@@ -16,6 +16,7 @@ TELOS = ROOT / ".venv" / "bin" / "telos"
 SECRET_KEY = "live-test-secret-key-that-is-long-enough"
 START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 10.0
+PORT_ATTEMPTS = 3
 
 
 class ServerDidNotStart(RuntimeError):
@@ -36,10 +37,13 @@ class LiveServer:
         self.database_url = database_url
         self.directory = directory
         self.var_dir = directory / "var"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = directory / f"server-{self.port}.log"
+        self._use_port(free_port())
         self.process: subprocess.Popen[bytes] | None = None
+
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = self.directory / f"server-{port}.log"
 
     @property
     def outbox(self) -> Path:
@@ -59,6 +63,19 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         self._upgrade()
+        attempts_left = PORT_ATTEMPTS
+        while True:
+            try:
+                self._serve()
+                return self
+            except ServerDidNotStart:
+                attempts_left -= 1
+                # The free port can be taken by someone else before the server binds it.
+                if not attempts_left or "address already in use" not in self.output():
+                    raise
+                self._use_port(free_port())
+
+    def _serve(self) -> None:
         with self.log.open("wb") as log:
             # Its own process group, so kill() reaches anything it may have spawned.
             self.process = subprocess.Popen(
@@ -71,7 +88,6 @@ class LiveServer:
         except BaseException:
             self.kill()
             raise
-        return self
 
     def _upgrade(self) -> None:
         # cwd is the temp directory so that a developer's .env is not read.

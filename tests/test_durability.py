@@ -88,13 +88,15 @@ class Reply:
 
     def flashes(self) -> list[str]:
         """The flash messages the reply sets, read with the server's signing key."""
+        cookies: SimpleCookie = SimpleCookie()
         for name, value in self.headers:
-            cookie = SimpleCookie(value) if name.lower() == "set-cookie" else SimpleCookie()
-            if FLASH_COOKIE in cookie:
-                messages = load_signed(SECRET_KEY.encode(), "flash", cookie[FLASH_COOKIE].value)
-                assert isinstance(messages, list), "the flash cookie does not verify"
-                return [message["message"] for message in messages]
-        return []
+            if name.lower() == "set-cookie":
+                cookies.load(value)
+        if FLASH_COOKIE not in cookies:
+            return []
+        messages = load_signed(SECRET_KEY.encode(), "flash", cookies[FLASH_COOKIE].value)
+        assert isinstance(messages, list), "the flash cookie does not verify"
+        return [message["message"] for message in messages]
 
 
 def post_then_kill(server: LiveServer, client: httpx.Client, path: str,

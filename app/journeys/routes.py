@@ -73,9 +73,10 @@ def _step_page(
     request: Request, ctx: StepContext, step: Step, *, data: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None, answer: StepAnswer | None = None,
     conflict: StepAnswer | None = None, status_code: int = 200,
+    progress: journeys.Progress | None = None,
 ) -> Response:
     assert ctx.enrolment.id is not None
-    progress = journeys.enrolment_progress(ctx.session, ctx.enrolment)
+    progress = progress or journeys.enrolment_progress(ctx.session, ctx.enrolment)
     if answer is None:
         answer = journeys.answer_for(ctx.session, enrolment_id=ctx.enrolment.id, step_id=step.id)
     shown = data if data is not None else (answer.data if answer else {})
@@ -103,12 +104,13 @@ def step_page(
     ctx = _context(session, member, settings)
     journey = journeys.journey_of(session, ctx.enrolment)
     step = _step_or_404(journey, step_id)
-    item = journeys.enrolment_progress(session, ctx.enrolment).of(step_id)
-    if item.status == Status.locked:
+    progress = journeys.enrolment_progress(session, ctx.enrolment)
+    if progress.of(step_id).status == Status.locked:
         return _locked(request, session, ctx.enrolment)
-    ctx.enrolment.current_step_id = step_id
-    session.add(ctx.enrolment)
-    return _step_page(request, ctx, step)
+    if ctx.enrolment.current_step_id != step_id:
+        ctx.enrolment.current_step_id = step_id
+        session.add(ctx.enrolment)
+    return _step_page(request, ctx, step, progress=progress)
 
 
 def _locked(request: Request, session: Session, enrolment: Enrolment) -> Response:

@@ -2,11 +2,13 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.clock import now
@@ -20,6 +22,9 @@ from app.journeys.models import (
     StepAnswer,
     StepStatus,
 )
+
+# Autosaves come every few seconds; the enrolment's last activity needs minutes, not writes.
+ACTIVITY_GRAIN = timedelta(minutes=1)
 
 
 class AlreadyEnrolled(TelosError):
@@ -147,6 +152,10 @@ def leave(session: Session, *, enrolment: Enrolment) -> None:
 
 
 def journey_of(session: Session, enrolment: Enrolment) -> Journey:
+    """The pinned definition; versions never change, so a parsed one is reused."""
+    cached = _definitions.get(enrolment.journey_version_id)
+    if cached is not None:
+        return cached
     version = session.get(JourneyVersion, enrolment.journey_version_id)
     assert version is not None
     return definition_of(version)
@@ -291,9 +300,10 @@ def save_answer(
         answer = _insert_answer(session, enrolment.id, step_id, data, editor, done)
     else:
         answer = _update_answer(session, existing, data, base_version, editor, done)
-    enrolment.current_step_id = step_id
-    enrolment.last_activity_at = moment
-    session.add(enrolment)
+    if enrolment.current_step_id != step_id or moment - enrolment.last_activity_at > ACTIVITY_GRAIN:
+        enrolment.current_step_id = step_id
+        enrolment.last_activity_at = moment
+        session.add(enrolment)
     session.flush()
     return answer
 
@@ -328,17 +338,21 @@ def _update_answer(
     }
     if status is not None:
         values["status"] = status
-    result = session.execute(
+    saved = session.execute(
         update(StepAnswer)
         .where(
             col(StepAnswer.id) == existing.id,
             (col(StepAnswer.version) == base_version) | (col(StepAnswer.editor) == editor),
         )
         .values(**values)
-    )
-    session.refresh(existing)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(col(StepAnswer.version), col(StepAnswer.updated_at), col(StepAnswer.status))
+    ).first()
+    if saved is None:
+        session.refresh(existing)
         raise SaveConflict(existing)
+    # What the UPDATE wrote, without reading the row back.
+    for name, value in (("data", data), ("editor", editor), *saved._mapping.items()):
+        set_committed_value(existing, name, value)
     return existing
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.clock import now
 from app.errors import NotFound, TelosError
 from app.journeys import service as journeys
-from app.journeys.definitions import Wave
+from app.journeys.definitions import SurveyStep, Wave
 from app.journeys.models import Enrolment, EnrolmentStatus
 from app.surveys.definitions import Instrument
 from app.surveys.models import (
@@ -133,6 +133,8 @@ def wave_overview(session: Session, *, enrolment: Enrolment, wave: Wave) -> Wave
 
 
 def _opens_on(session: Session, enrolment: Enrolment, wave: Wave) -> Any:
+    if _step_locked(session, enrolment, wave):
+        return "when you reach it in your journey"
     if wave != Wave.followup:
         return None
     if enrolment.status != EnrolmentStatus.completed or enrolment.completed_at is None:
@@ -140,6 +142,14 @@ def _opens_on(session: Session, enrolment: Enrolment, wave: Wave) -> Any:
     days = journeys.journey_of(session, enrolment).waves.followup_after_days
     opens = (enrolment.completed_at + timedelta(days=days)).date()
     return opens if opens > now().date() else None
+
+
+def _step_locked(session: Session, enrolment: Enrolment, wave: Wave) -> bool:
+    """A wave that a journey step gives opens with that step, not before (the post wave is
+    answered at the end, never at the start)."""
+    steps = [item for item in journeys.enrolment_progress(session, enrolment).steps
+             if isinstance(item.step, SurveyStep) and item.step.wave == wave]
+    return bool(steps) and all(item.status == journeys.Status.locked for item in steps)
 
 
 def wave_submitted(session: Session, *, enrolment: Enrolment, wave: Wave) -> bool:
@@ -153,6 +163,8 @@ def open_response(
     assert enrolment.id is not None
     if key not in wave_keys(session, enrolment, wave):
         raise NotFound("This questionnaire is not part of this wave.")
+    if _step_locked(session, enrolment, wave):
+        raise WaveNotOpen("This questionnaire opens when you reach it in your journey.")
     if _opens_on(session, enrolment, wave) is not None:
         raise WaveNotOpen("The follow-up questionnaire opens later; we will remind you.")
     existing = responses(session, enrolment_id=enrolment.id, wave=wave).get(key)
@@ -201,7 +213,8 @@ def _key(value: float) -> str:
 def unanswered(instrument: Instrument, answers: dict[str, Any]) -> dict[str, str]:
     message = ("Please answer this question, or choose “Prefer not to answer”."
                if instrument.allow_missing else "Please answer this question.")
-    return {item.id: message for item in instrument.items if item.id not in answers}
+    return {item.id: message for item in instrument.items
+            if item.required and item.id not in answers}
 
 
 def save_draft(session: Session, *, response: SurveyResponse, answers: dict[str, Any]) -> None:
