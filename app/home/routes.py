@@ -7,7 +7,9 @@ from sqlalchemy import text
 from app.deps import CurrentUser, SessionDep, Visitor, open_access
 from app.journeys import service as journeys
 from app.journeys import statements
-from app.journeys.models import FeedbackStatus
+from app.journeys.definitions import Wave
+from app.journeys.models import EnrolmentStatus, FeedbackStatus
+from app.surveys import waves
 from app.web import redirect, render
 
 router = APIRouter()
@@ -26,9 +28,14 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     enrolment = journeys.current_enrolment(session, user_id=user.user.id)
     waiting = [view for view in statements.inbox(session, reviewer_id=user.user.id)
                if view.request.status == FeedbackStatus.requested]
+    journey = journeys.journey_of(session, enrolment) if enrolment else None
+    followup = None
+    if enrolment and journey and enrolment.status == EnrolmentStatus.completed \
+            and journey.waves.followup:
+        followup = waves.wave_overview(session, enrolment=enrolment, wave=Wave.followup)
     return render(request, "home/home.html", {
-        "enrolment": enrolment,
-        "journey": journeys.journey_of(session, enrolment) if enrolment else None,
+        "enrolment": enrolment, "followup": followup,
+        "journey": journey,
         "progress": journeys.enrolment_progress(session, enrolment) if enrolment else None,
         "feedback_waiting": waiting,
     })
