@@ -61,8 +61,8 @@ def transaction() -> Iterator[Session]:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration the database has not had yet."""
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
+    with database() as (settings, _engine):
+        migrate.upgrade(settings.database_url)
     console.print("The database is up to date.")
 
 

@@ -89,3 +89,14 @@ def test_development_secret_key_is_generated_once_and_kept(env: Path) -> None:
     first = Settings().resolve_secret_key()
     assert first == Settings().resolve_secret_key()
     assert (env / "var" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_db_upgrade_on_an_unreachable_database_says_so_in_one_line(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELOS_DATABASE_URL",
+                       "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    result = runner.invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "cannot use the database" in result.output
+    assert "Traceback" not in result.output
