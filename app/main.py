@@ -24,6 +24,7 @@ from app.home import routes as home_routes
 from app.journeys import feedback_routes
 from app.journeys import routes as journey_routes
 from app.settings import ROOT, Settings
+from app.surveys import results_routes
 from app.surveys import routes as survey_routes
 from app.web import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_valid, redirect, render
 
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     for module in (
         home_routes, account_routes, invitation_routes, admin_routes, journey_routes,
-        feedback_routes, survey_routes, community_routes,
+        feedback_routes, survey_routes, results_routes, community_routes,
     ):
         _add_routes(app, module.router)
     _mount_static(app)

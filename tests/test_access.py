@@ -90,6 +90,7 @@ AREA_ROLES = {
     "/journey": {Role.member},
     "/purpose": {Role.member},
     "/surveys/": {Role.member},
+    "/results": {Role.member},
     "/community": {Role.member},
 }
 
