@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LoginRequired
-from app.accounts import invitation_routes
+from app.accounts import consent_routes, invitation_routes
 from app.accounts import routes as account_routes
+from app.accounts.consent import ConsentNeeded
 from app.admin import routes as admin_routes
 from app.community import routes as community_routes
 from app.db import make_engine
@@ -115,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     for module in (
-        home_routes, account_routes, invitation_routes, admin_routes, journey_routes,
+        home_routes, account_routes, consent_routes, invitation_routes, admin_routes,
+        journey_routes,
         feedback_routes, survey_routes, results_routes, community_routes,
     ):
         _add_routes(app, module.router)
@@ -162,6 +164,11 @@ def _install_error_pages(app: FastAPI) -> None:
         if request.url.query and request.method in SAFE_METHODS:
             target += f"?{request.url.query}"
         return redirect(request, f"/login?next={quote(target, safe='/')}")
+
+    @app.exception_handler(ConsentNeeded)
+    async def consent_needed(request: Request, _exc: ConsentNeeded) -> Response:
+        back = request.url.path if request.method in SAFE_METHODS else "/journey"
+        return redirect(request, f"/consent?next={quote(back, safe='/')}")
 
     @app.exception_handler(TelosError)
     async def business_error(request: Request, exc: TelosError) -> Response:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic's env.py sees the whole schema."""
 
+from app.accounts.consent_models import ConsentDocument, ConsentRecord
 from app.accounts.models import (
     Invitation,
     PasswordResetToken,
@@ -25,6 +26,8 @@ __all__ = [
     "AuditEvent",
     "Cohort",
     "Commitment",
+    "ConsentDocument",
+    "ConsentRecord",
     "Enrolment",
     "FeedbackRequest",
     "InstrumentVersion",

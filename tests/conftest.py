@@ -11,14 +11,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import migrate
+from app.accounts import consent
 from app.db import make_engine, session_scope
+from app.deps import get_session
 from app.journeys import service as journeys
 from app.journeys.loader import JOURNEYS_DIR, load_all
-from app.surveys import waves
-from app.surveys.definitions import load_battery
-from app.deps import get_session
 from app.main import create_app
 from app.settings import Settings
+from app.surveys import waves
+from app.surveys.definitions import load_battery
 from tests.browsing import Browser
 from tests.databases import BACKENDS, drop_postgres_database, fresh_database_url
 
@@ -43,6 +44,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     battery = load_battery()
     with session_scope(engine) as session:
+        consent.store_documents(session)
         waves.store_instruments(session, battery.values())
         journeys.store_versions(session, load_all([JOURNEYS_DIR, WALK_JOURNEY],
                                                   instruments=set(battery)))

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from app import mail
-from app.accounts import ratelimit
+from app.accounts import consent, ratelimit
 from app.accounts import service as accounts
 from app.accounts.forms import (
     LOCALES,
@@ -150,7 +151,7 @@ def logout(request: Request, user: CurrentUser, session: SessionDep) -> Response
 
 
 def _profile_page(
-    request: Request, user: User, *, values: dict[str, str] | None = None,
+    request: Request, session: Session, user: User, *, values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None, password_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -159,6 +160,7 @@ def _profile_page(
         "time_zone": user.time_zone, "version": str(user.version),
     }
     context = {
+        "consent": consent.latest_record(session, user_id=user.id or 0),
         "values": {**current, **(values or {})}, "errors": errors or {},
         "password_errors": password_errors or {}, "locales": LOCALES, "time_zones": TIME_ZONES,
     }
@@ -166,8 +168,8 @@ def _profile_page(
 
 
 @router.get("/profile")
-def profile_page(request: Request, user: CurrentUser) -> Response:
-    return _profile_page(request, user.user)
+def profile_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    return _profile_page(request, session, user.user)
 
 
 @router.post("/profile")
@@ -177,18 +179,19 @@ def update_profile(
     values = kept(form)
     data, errors = validate(ProfileForm, form)
     if data is None:
-        return _profile_page(request, user.user, values=values, errors=errors, status_code=400)
+        return _profile_page(request, session, user.user, values=values, errors=errors,
+                             status_code=400)
     try:
         accounts.update_profile(
             session, user=user.user, version=data.version, display_name=data.display_name,
             email=data.email, locale=data.locale, time_zone=data.time_zone,
         )
     except accounts.EmailTaken as taken:
-        return _profile_page(request, user.user, values=values, errors={"email": taken.message},
-                             status_code=409)
+        return _profile_page(request, session, user.user, values=values,
+                             errors={"email": taken.message}, status_code=409)
     except StaleEdit as stale:
         session.refresh(user.user)
-        return _profile_page(request, user.user, errors={"__all__": stale.message},
+        return _profile_page(request, session, user.user, errors={"__all__": stale.message},
                              status_code=409)
     return redirect(request, "/profile", message="Profile saved.")
 
@@ -204,7 +207,7 @@ def change_password(
     ) is None:
         errors = {"current_password": "That is not your current password."}
     if data is None or errors:
-        return _profile_page(request, user.user, password_errors=errors, status_code=400)
+        return _profile_page(request, session, user.user, password_errors=errors, status_code=400)
     accounts.change_password(session, user=user.user, new_password=data.new_password)
     return _welcome(
         request, session, settings, user.user,

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from app.accounts import consent
 from app.db import make_engine, session_scope
 from app.definitions import DefinitionError
 from app.journeys import loader
@@ -56,8 +57,10 @@ def load() -> None:
             errors.print(str(problem), highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
     with session_scope(engine) as session:
+        documents = consent.store_documents(session)
         instruments = waves.store_instruments(session, battery.values())
         added = journeys.store_versions(session, loaded)
     engine.dispose()
     console.print(f"Loaded {len(loaded)} journey(s) ({len(added)} new version(s)) and "
-                  f"{len(battery)} survey instrument(s) ({instruments} new version(s)).")
+                  f"{len(battery)} survey instrument(s) ({instruments} new version(s)); "
+                  f"{documents} new consent document version(s).")

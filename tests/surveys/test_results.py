@@ -30,7 +30,7 @@ def enrolled(db: Session, journey: str) -> tuple[str, Enrolment]:
 
 
 def test_results_wait_for_the_closing_questionnaire(browser: Browser, db: Session) -> None:
-    email, enrolment = enrolled(db, "walk")
+    email, _enrolment = enrolled(db, "walk")
     db.commit()
     browser.login(email, PASSWORD)
     assert "once you have sent the closing questionnaire" in browser.get("/results").text
