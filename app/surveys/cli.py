@@ -98,6 +98,25 @@ def score_answers(
     errors.print(f"Scored {len(rows)} participants into {escape(str(out))}.")
 
 
+@surveys_cli.command("rescore")
+def rescore_command(
+    instrument: Annotated[str | None, typer.Option(help="Only this instrument id.")] = None,
+) -> None:
+    """Recompute stored scores from the raw answers (old values go to the audit log)."""
+    from app.db import make_engine, session_scope
+    from app.settings import Settings
+    from app.surveys.rescore import rescore
+
+    engine = make_engine(Settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            outcome = rescore(session, instrument_key=instrument)
+    finally:
+        engine.dispose()
+    console.print(f"Rescored {outcome.responses} response(s); the scores of "
+                  f"{outcome.changed} changed (old values are in the audit log).")
+
+
 @surveys_cli.command("import-redcap")
 def import_redcap(
     dictionary: Annotated[Path, typer.Argument(help="A REDCap data dictionary (CSV).")],
