@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LoginRequired
-from app.accounts import consent_routes, invitation_routes
+from app.accounts import consent_routes, invitation_routes, mydata_routes
 from app.accounts import routes as account_routes
 from app.accounts.consent import ConsentNeeded
 from app.admin import routes as admin_routes
@@ -116,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     for module in (
-        home_routes, account_routes, consent_routes, invitation_routes, admin_routes,
+        home_routes, account_routes, consent_routes, mydata_routes, invitation_routes,
+        admin_routes,
         journey_routes,
         feedback_routes, survey_routes, results_routes, community_routes,
     ):
