@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -70,6 +71,8 @@ class Enrolment(SQLModel, table=True):
     cohort_id: int | None = _fk("cohort", nullable=True, ondelete="SET NULL")
     status: EnrolmentStatus = Field(sa_column=Column(String(20), nullable=False))
     current_step_id: str = Field(default="", max_length=64)
+    # A random code for this enrolment's survey answers, kept if the account is deleted.
+    participant_code: str = Field(default_factory=lambda: secrets.token_hex(8), max_length=32)
     started_at: datetime = _when()
     completed_at: datetime | None = _when(nullable=True)
     last_activity_at: datetime = _when()

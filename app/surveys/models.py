@@ -34,14 +34,18 @@ class SurveyResponse(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("enrolment_id", "wave", "instrument_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False,
-                         index=True)
+    # Both become NULL when the member deletes their account but had agreed to research:
+    # the answers stay, pseudonymous, under `participant_code`.
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True),
     )
-    enrolment_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("enrolment.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
+    enrolment_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("enrolment.id", ondelete="SET NULL"), index=True),
     )
+    participant_code: str = Field(default="", max_length=32, index=True)
+    days_since_enrolment: int | None = None
     wave: str = Field(max_length=20)
     instrument_key: str = Field(max_length=64)
     instrument_version_id: int = Field(

@@ -174,6 +174,7 @@ def open_response(
     assert version.id is not None
     response = SurveyResponse(
         user_id=enrolment.user_id, enrolment_id=enrolment.id, wave=wave.value,
+        participant_code=enrolment.participant_code,
         instrument_key=key, instrument_version_id=version.id, status=ResponseStatus.draft,
     )
     session.add(response)
@@ -231,6 +232,9 @@ def submit(session: Session, *, response: SurveyResponse, instrument: Instrument
         raise AlreadySubmitted("You already sent this questionnaire; answers cannot change.")
     response.status = ResponseStatus.submitted
     response.submitted_at = now()
+    enrolment = session.get(Enrolment, response.enrolment_id)
+    if enrolment is not None:
+        response.days_since_enrolment = (response.submitted_at - enrolment.started_at).days
     session.add(response)
     store_scores(session, response=response, instrument=instrument)
 
@@ -252,3 +256,12 @@ def store_scores(session: Session, *, response: SurveyResponse, instrument: Inst
         row.value, row.band, row.computed_at = value, band.label if band else "", now()
         session.add(row)
     session.flush()
+
+
+def forget_answers(session: Session, *, user_id: int) -> int:
+    """Deletes every survey answer of a member (scores go with them)."""
+    rows = list(session.exec(select(SurveyResponse).where(SurveyResponse.user_id == user_id)))
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
