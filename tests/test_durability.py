@@ -160,3 +160,70 @@ def test_saved_profile_survives_sigkill_right_after_the_reply(
     with LiveServer(database_url, tmp_path) as restarted, logged_in(restarted.url, email) as client:
         profile = form_fields(client, "/profile", "/profile")
     assert profile["display_name"] == "After Kill"
+
+
+def member_before_the_pre_wave(database_url: str, email: str) -> None:
+    """Content loaded; a member who consented and started the walk journey."""
+    from sqlmodel import Session
+
+    from app.accounts import consent
+    from app.accounts import service as accounts
+    from app.accounts.models import Role
+    from app.db import make_engine
+    from app.journeys import service as journeys
+    from app.journeys.loader import load_all
+    from app.surveys import waves
+    from app.surveys.definitions import load_battery
+    from tests.conftest import WALK_JOURNEY
+
+    engine = make_engine(database_url)
+    battery = load_battery()
+    with Session(engine) as session:
+        consent.store_documents(session)
+        waves.store_instruments(session, battery.values())
+        journeys.store_versions(session, load_all([WALK_JOURNEY], instruments=set(battery)))
+        user = accounts.create_user(session, email=email, display_name="Survey Member",
+                                    password=PASSWORD, roles=[Role.member])
+        assert user.id is not None
+        document = consent.current_document(session)
+        assert document is not None
+        consent.give(session, user_id=user.id, document=document, research_use=True)
+        journeys.enrol(session, user_id=user.id, journey_key="walk")
+        session.commit()
+    engine.dispose()
+
+
+def submitted_answers(database_url: str) -> list[dict[str, object]]:
+    from sqlmodel import Session, select
+
+    from app.db import make_engine
+    from app.surveys.models import ResponseStatus, SurveyResponse
+
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        rows = session.exec(select(SurveyResponse).where(
+            SurveyResponse.status == ResponseStatus.submitted)).all()
+        answers = [dict(row.answers) for row in rows]
+    engine.dispose()
+    return answers
+
+
+def test_sent_survey_answers_survive_sigkill_right_after_the_reply(
+    database_url: str, tmp_path: Path
+) -> None:
+    email = "survey-durable@example.org"
+    with LiveServer(database_url, tmp_path) as server:
+        member_before_the_pre_wave(database_url, email)
+        with logged_in(server.url, email) as client:
+            page = "/surveys/pre/happiness"
+            fields = form_fields(client, page, page)
+            items = sorted({name for name in client.get(page).text.split('name="')[1:]
+                            for name in [name.split('"')[0]] if name.startswith("item-")})
+            answers = {item: "1" for item in items}
+            sent = post_then_kill(server, client, page,
+                                  {**fields, **answers, "action": "send"})
+        assert sent.status == 303, sent
+        assert any("complete" in message or "Sent" in message for message in sent.flashes())
+    assert submitted_answers(database_url) == [
+        {item.removeprefix("item-"): 1 for item in answers}
+    ]
