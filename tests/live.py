@@ -1,4 +1,4 @@
-"""The real server in a subprocess: `telos db upgrade`, then `telos serve` on a free port."""
+"""The real server in a subprocess: `telos db upgrade`, `telos journeys load`, `telos serve`."""
 
 import os
 import signal
@@ -90,16 +90,18 @@ class LiveServer:
             raise
 
     def _upgrade(self) -> None:
-        # cwd is the temp directory so that a developer's .env is not read.
-        result = subprocess.run(
-            [str(TELOS), "db", "upgrade"], env=self.environment(), cwd=self.directory,
-            capture_output=True, text=True, timeout=60, check=False,
-        )
-        if result.returncode != 0:
-            raise ServerDidNotStart(
-                f"`telos db upgrade` exited with {result.returncode}:\n"
-                f"{result.stdout}\n{result.stderr}"
+        """What `make run` does before serving: migrate, then load the content."""
+        for command in (["db", "upgrade"], ["journeys", "load"]):
+            # cwd is the temp directory so that a developer's .env is not read.
+            result = subprocess.run(
+                [str(TELOS), *command], env=self.environment(), cwd=self.directory,
+                capture_output=True, text=True, timeout=120, check=False,
             )
+            if result.returncode != 0:
+                raise ServerDidNotStart(
+                    f"`telos {' '.join(command)}` exited with {result.returncode}:\n"
+                    f"{result.stdout}\n{result.stderr}"
+                )
 
     def _wait_until_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
