@@ -49,10 +49,11 @@ def sign_out(response: Response) -> None:
 
 
 @router.get("/signup")
-def signup_page(request: Request, visitor: Visitor) -> Response:
+def signup_page(request: Request, visitor: Visitor, next: str = "") -> Response:
     if visitor:
-        return redirect(request, "/home")
-    return render(request, "accounts/signup.html", {"values": {}, "errors": {}})
+        return redirect(request, safe_next(next))
+    return render(request, "accounts/signup.html",
+                  {"values": {"next": safe_next(next, "")}, "errors": {}})
 
 
 @router.post("/signup")
@@ -79,7 +80,8 @@ def signup(
         except accounts.EmailTaken as taken:
             errors = {"email": taken.message}
         else:
-            return _welcome(request, session, settings, user, f"Welcome, {user.display_name}.")
+            return _welcome(request, session, settings, user, f"Welcome, {user.display_name}.",
+                            safe_next(str(form.get("next", ""))))
     return render(request, "accounts/signup.html", {"values": values, "errors": errors},
                   status_code=400)
 

@@ -403,3 +403,13 @@ def test_reset_requests_per_address_are_limited(browser: Browser, db: Session) -
     response = browser.submit("/reset", {"email": user.email})
     assert response.status_code == 429
     assert "Please try again in" in response.text
+
+
+def test_sign_up_returns_to_the_page_that_sent_the_visitor(browser: Browser) -> None:
+    page = browser.get("/signup?next=/join/abc")
+    assert 'name="next" value="/join/abc"' in page.text
+    response = browser.submit("/signup", {
+        "display_name": "Newcomer", "email": "new@example.org",
+        "password": "a long enough pass", "next": "/join/abc",
+    })
+    assert response.headers["location"] == "/join/abc"
