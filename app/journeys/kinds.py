@@ -266,7 +266,8 @@ class FeedbackRequestKind(Kind):
             ctx.session, statement=statement, requester_id=ctx.user.id, reviewer=reviewer,
             question=data.get("question", ""),
         )
-        ctx.mails.append(_feedback_mail(ctx, reviewer, request.id or 0))
+        if request is not None:
+            ctx.mails.append(_feedback_mail(ctx, reviewer, request.id or 0))
 
     def extra(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> dict[str, Any]:
         assert ctx.enrolment.id is not None

@@ -56,7 +56,11 @@ def start_journey(
 
 @router.post("/journey/leave")
 def leave_journey(request: Request, member: MemberUser, session: SessionDep) -> Response:
-    enrolment = _enrolment(session, member)
+    assert member.user.id is not None
+    # Only a journey under way can be left; a finished one stays finished.
+    enrolment = journeys.active_enrolment(session, user_id=member.user.id)
+    if enrolment is None:
+        raise NotFound("You are not on a journey now, so there is none to leave.")
     journeys.leave(session, enrolment=enrolment)
     return redirect(request, "/journey",
                     message="You have left the journey. What you wrote is kept.")

@@ -106,8 +106,16 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 def request_feedback(
     session: Session, *, statement: StatementVersion, requester_id: int, reviewer: User,
     question: str,
-) -> FeedbackRequest:
+) -> FeedbackRequest | None:
+    """A new request; None when this reviewer was already asked about this version (the
+    member went back and continued again), so nobody is asked twice."""
     assert statement.id is not None and reviewer.id is not None
+    asked = session.exec(select(FeedbackRequest.id).where(
+        FeedbackRequest.statement_version_id == statement.id,
+        FeedbackRequest.reviewer_id == reviewer.id,
+    )).first()
+    if asked is not None:
+        return None
     request = FeedbackRequest(
         statement_version_id=statement.id, requester_id=requester_id, reviewer_id=reviewer.id,
         question=question.strip(), status=FeedbackStatus.requested,

@@ -104,6 +104,13 @@ def _next_page(request: Request, session: Session, enrolment: Enrolment, wave: W
     if overview.next_key:
         return redirect(request, f"/surveys/{wave.value}/{overview.next_key}",
                         message="Sent. On to the next one.")
+    thanks = "Thank you: the questionnaire is complete."
     step_id = _survey_step_id(session, enrolment, wave)
-    target = f"/journey/steps/{step_id}" if step_id else "/journey"
-    return redirect(request, target, message="Thank you: the questionnaire is complete.")
+    if step_id is None:
+        return redirect(request, "/journey", message=thanks)
+    # The questionnaire is the whole of its step: sending it does the step.
+    journeys.mark_done(session, enrolment=enrolment, step_id=step_id)
+    if journeys.complete_if_finished(session, enrolment=enrolment):
+        return redirect(request, "/purpose",
+                        message="You have walked the whole journey. Here is where you stand.")
+    return redirect(request, f"/journey/steps/{step_id}", message=thanks)

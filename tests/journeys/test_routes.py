@@ -21,9 +21,9 @@ from tests.browsing import Browser
 from tests.journeys.walking import (
     WALK,
     StepPage,
+    another_browser,
     answer,
     answer_wave,
-    another_browser,
     enrolment_of,
     open_step,
     post_step,
@@ -104,6 +104,17 @@ def test_task_list_shows_done_in_progress_and_locked_and_overall_progress(
     assert "Continue where you left off: Moments" in page
 
 
+def test_the_purpose_journey_shows_its_steps_under_the_six_guideposts(
+    browser: Browser, db: Session
+) -> None:
+    start(browser, db, journey="purpose")
+    page = browser.get("/journey").text
+    assert "0 of 21 steps done (0%)" in page
+    badges = re.findall(r'<small class="badge">(\w+)</small>', page)
+    assert badges == ["Reflect", "Connect", "Explore", "Choose", "Repack", "Act"]
+    assert len(task_list(page)) == 21
+
+
 def test_starting_a_second_journey_is_refused_and_changes_nothing(
     browser: Browser, db: Session
 ) -> None:
@@ -162,10 +173,16 @@ def test_steps_after_the_pre_wave_stay_locked_until_it_is_sent(
 
     answer_wave(browser, "pre")
     assert "All sent. Thank you." in browser.get("/journey/steps/baseline").text
+    assert browser.get("/journey/steps/welcome").status_code == 200
     response = save_step(browser, "baseline")
     assert response.status_code == 303
     assert response.headers["location"] == "/journey/steps/welcome"
     assert browser.get("/journey/steps/welcome").status_code == 200
+
+
+def test_an_unknown_step_is_not_found(browser: Browser, db: Session) -> None:
+    start(browser, db)
+    assert browser.get("/journey/steps/nowhere").status_code == 404
 
 
 def test_a_locked_step_cannot_be_saved(browser: Browser, db: Session) -> None:
@@ -424,6 +441,18 @@ def test_purpose_statement_too_long_is_refused_and_typed_text_kept(
     assert statements(db, enrolment) == [WALK["draft"]["statement"]]
 
 
+def test_a_statement_part_too_long_is_marked_beside_it(browser: Browser, db: Session) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "draft")
+    response = save_step(browser, "draft", {"part-bring": "p" * 301, "statement": "Mine."})
+    assert response.status_code == 400
+    assert ('<small id="part-bring-message" class="field-error">Keep this under 300 '
+            "characters; it has 301 now.</small>") in response.text
+    assert 'aria-invalid="true" aria-describedby="part-bring-message"' in response.text
+    assert f">{'p' * 301}</textarea>" in response.text and ">Mine.</textarea>" in response.text
+    assert statements(db, enrolment) == []
+
+
 def test_feedback_request_needs_an_existing_reviewer(browser: Browser, db: Session) -> None:
     enrolment = start(browser, db)
     walk_to(browser, "ask")
@@ -449,7 +478,7 @@ def test_feedback_request_cannot_go_to_oneself(browser: Browser, db: Session) ->
 def test_feedback_request_reaches_the_reviewer_who_sees_only_the_statement(
     browser: Browser, db: Session, settings: Settings
 ) -> None:
-    enrolment = start(browser, db)
+    start(browser, db)
     walk_to(browser, "ask")
     reviewer_browser = another_browser(browser)
     reviewer = sign_in(reviewer_browser, db)
@@ -476,7 +505,33 @@ def test_feedback_request_reaches_the_reviewer_who_sees_only_the_statement(
     assert given.status_code == 303
     db.refresh(request)
     assert (request.status, request.comment) == (FeedbackStatus.given, "Say who.")
-    assert enrolment.id is not None
+
+
+def test_a_feedback_question_too_long_is_marked_beside_it(
+    browser: Browser, db: Session
+) -> None:
+    start(browser, db)
+    walk_to(browser, "ask")
+    response = save_step(browser, "ask", {"question": "q" * 1001, "skip": "yes"})
+    assert response.status_code == 400
+    assert ('<small id="question-message" class="field-error">Keep this under 1000 '
+            "characters; it has 1001 now.</small>") in response.text
+    assert 'aria-invalid="true" aria-describedby="question-message"' in response.text
+    assert f">{'q' * 1001}</textarea>" in response.text
+
+
+def test_continuing_past_a_sent_request_again_does_not_ask_twice(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
+    start(browser, db)
+    walk_to(browser, "ask")
+    reviewer = sign_in(another_browser(browser), db)
+    save_step(browser, "ask", {"reviewer_email": reviewer.email})
+    again = save_step(browser, "ask", {"reviewer_email": reviewer.email})
+    assert again.status_code == 303
+    db.expire_all()
+    assert len(list(db.exec(select(FeedbackRequest)))) == 1
+    assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 1
 
 
 def test_feedback_request_can_be_skipped(browser: Browser, db: Session) -> None:
@@ -638,8 +693,11 @@ def test_another_member_cannot_mark_my_commitment(browser: Browser, db: Session)
 def test_finishing_the_last_step_completes_the_journey(browser: Browser, db: Session) -> None:
     enrolment = start(browser, db)
     walk_to(browser, "closing")
-    answer_wave(browser, "post")
-    response = save_step(browser, "closing")
+    assert "Finish the journey" in open_step(browser, "closing").text
+    survey = "/surveys/post/happiness"
+    response = browser.submit(survey, {**{f"item-{item}": "3" for item in (
+        "cheerful", "enjoyment", "good_moods", "hard_to_feel_glad")}, "action": "send"},
+        page=survey)
     assert response.status_code == 303
     assert response.headers["location"] == "/purpose"
     db.refresh(enrolment)
@@ -794,3 +852,20 @@ def test_html_typed_by_a_member_is_shown_escaped(browser: Browser, db: Session) 
     purpose = browser.get("/purpose").text
     assert script not in purpose
     assert "I &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; help." in purpose
+    walk_to(browser, "revise")
+    save_step(browser, "revise", {"statement": f"I {script} help, always."})
+    save_step(browser, "share", {"visibility": "community"})
+    other = another_browser(browser)
+    sign_in(other, db)
+    shared = other.get("/community").text
+    assert script not in shared
+    assert "I &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; help, always." in shared
+
+
+def test_a_finished_journey_cannot_be_left(browser: Browser, db: Session) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser)
+    response = browser.submit("/journey/leave", page="/journey")
+    assert response.status_code == 404
+    db.refresh(enrolment)
+    assert enrolment.status == EnrolmentStatus.completed

@@ -1,10 +1,12 @@
 """The wave runner: one instrument per page, saved per page, sent once, scored on sending."""
 
 import re
+from datetime import timedelta
 
 import httpx
 from sqlmodel import Session, select
 
+from app.clock import now
 from app.journeys.models import Enrolment
 from app.surveys import waves
 from app.surveys.definitions import Instrument, load_battery
@@ -157,6 +159,31 @@ def test_the_journey_step_shows_the_wave_and_after_sending_it_continues(
     assert "1 of 1 questionnaires sent." in step and "All sent. Thank you." in step
 
 
+def test_sending_the_whole_wave_does_its_step_and_opens_the_next(
+    browser: Browser, db: Session
+) -> None:
+    start(browser, db)
+    assert browser.get("/journey/steps/welcome").status_code == 409
+    answer_wave(browser, "pre")
+    tasks = browser.get("/journey").text
+    assert re.search(r'steps/baseline">Check-in</a>\s*<span class="badge status-done">', tasks)
+    assert "1 of 13 steps done" in tasks
+    assert browser.get("/journey/steps/welcome").status_code == 200
+
+
+def test_sending_the_post_wave_at_the_last_step_completes_the_journey(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "closing")
+    response = send(browser, "/surveys/post/happiness", dict.fromkeys(ITEMS, "4"))
+    assert response.status_code == 303
+    assert response.headers["location"] == "/purpose"
+    db.refresh(enrolment)
+    assert enrolment.status == "completed"
+    assert "You have walked the whole journey" in browser.get("/purpose").text
+
+
 def test_each_instrument_leads_to_the_next_one_in_the_wave(browser: Browser, db: Session) -> None:
     start(browser, db, journey="purpose")
     overview = browser.get("/surveys/pre").text
@@ -203,6 +230,27 @@ def test_the_followup_wave_opens_only_after_the_journey(browser: Browser, db: Se
     response = browser.get("/surveys/followup/happiness")
     assert response.status_code == 409
     assert "opens later" in response.text
+
+
+def test_the_followup_wave_opens_the_given_days_after_the_journey(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser)
+    db.refresh(enrolment)
+    assert enrolment.completed_at is not None
+    opens = (enrolment.completed_at + timedelta(days=30)).date()
+    assert f"This questionnaire opens on {opens.isoformat()}." in browser.get(
+        "/surveys/followup").text
+    assert browser.get("/surveys/followup/happiness").status_code == 409
+
+    enrolment.completed_at = now() - timedelta(days=30)
+    db.add(enrolment)
+    db.commit()
+    assert browser.get("/surveys/followup/happiness").status_code == 200
+    response = send(browser, "/surveys/followup/happiness", dict.fromkeys(ITEMS, "5"))
+    assert response.headers["location"] == "/journey"
+    assert response_of(db, enrolment, "followup").status == ResponseStatus.submitted
 
 
 def test_unknown_waves_and_instruments_are_not_found(browser: Browser, db: Session) -> None:
