@@ -167,9 +167,8 @@ def _install_error_pages(app: FastAPI) -> None:
         return redirect(request, f"/login?next={quote(target, safe='/')}")
 
     @app.exception_handler(ConsentNeeded)
-    async def consent_needed(request: Request, _exc: ConsentNeeded) -> Response:
-        back = request.url.path if request.method in SAFE_METHODS else "/journey"
-        return redirect(request, f"/consent?next={quote(back, safe='/')}")
+    async def consent_needed(request: Request, exc: ConsentNeeded) -> Response:
+        return redirect(request, f"/consent?next={quote(exc.next_url, safe='/')}")
 
     @app.exception_handler(TelosError)
     async def business_error(request: Request, exc: TelosError) -> Response:

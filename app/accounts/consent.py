@@ -26,6 +26,10 @@ class ConsentNeeded(TelosError):
 
     status_code = 303
 
+    def __init__(self, next_url: str) -> None:
+        super().__init__("Please read how Telos uses what you share, and answer, first.")
+        self.next_url = next_url
+
 
 @dataclass(frozen=True)
 class ConsentText:
@@ -96,9 +100,10 @@ def has_current_consent(session: Session, *, user_id: int) -> bool:
     return record is not None and record.document_id == document.id and record.app_use
 
 
-def require_consent(session: Session, *, user_id: int) -> None:
+def require_consent(session: Session, *, user_id: int, then: str) -> None:
+    """Before joining: the member answers the current consent document, then goes to `then`."""
     if not has_current_consent(session, user_id=user_id):
-        raise ConsentNeeded("Please read how Telos uses what you share, and answer, first.")
+        raise ConsentNeeded(then)
 
 
 def give(session: Session, *, user_id: int, document: ConsentDocument,

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.accounts import consent
 from app.community import service as community
 from app.community.forms import CohortForm
 from app.deps import FormDep, ManagerUser, MemberUser, SessionDep, Visitor
@@ -74,6 +75,7 @@ def join_page(request: Request, visitor: Visitor, session: SessionDep, code: str
 def join(request: Request, member: MemberUser, session: SessionDep, code: str) -> Response:
     assert member.user.id is not None
     cohort = community.by_code(session, code)
+    consent.require_consent(session, user_id=member.user.id, then=f"/join/{code}")
     community.join(session, cohort=cohort, user_id=member.user.id)
     return redirect(request, "/journey", message=f"Welcome to {cohort.name}.")
 

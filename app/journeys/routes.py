@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from app import mail
+from app.accounts import consent
 from app.accounts.service import Principal
 from app.deps import FormDep, MemberUser, SessionDep, SettingsDep
 from app.errors import NotFound
@@ -35,6 +36,7 @@ def _enrolment(session: Session, member: Principal) -> Enrolment:
 def journey_home(request: Request, member: MemberUser, session: SessionDep) -> Response:
     assert member.user.id is not None
     enrolment = journeys.current_enrolment(session, user_id=member.user.id)
+    consent.require_consent(session, user_id=member.user.id, then="/journey")
     if enrolment is None:
         return render(request, "journeys/start.html",
                       {"journeys": journeys.available_journeys(session)})
@@ -50,6 +52,7 @@ def start_journey(
     request: Request, member: MemberUser, session: SessionDep, form: FormDep
 ) -> Response:
     assert member.user.id is not None
+    consent.require_consent(session, user_id=member.user.id, then="/journey")
     journeys.enrol(session, user_id=member.user.id, journey_key=str(form.get("journey", "")))
     return redirect(request, "/journey", message="Your journey has begun. Take your time.")
 

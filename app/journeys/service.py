@@ -320,10 +320,13 @@ def _insert_answer(
         with session.begin_nested():
             session.add(answer)
     except IntegrityError:
-        # Another window inserted the first answer a moment before this one.
+        # Another request inserted the first answer a moment before this one. From this
+        # same page (an autosave racing Continue) that is no conflict: update it instead.
         saved = answer_for(session, enrolment_id=enrolment_id, step_id=step_id)
         assert saved is not None
-        raise SaveConflict(saved) from None
+        if saved.editor != editor:
+            raise SaveConflict(saved) from None
+        return _update_answer(session, saved, data, saved.version, editor, done)
     return answer
 
 

@@ -69,14 +69,16 @@ def latest_instrument(session: Session, key: str) -> InstrumentVersion:
     return row
 
 
-_parsed: dict[int, Instrument] = {}
+_parsed: dict[tuple[int, str], Instrument] = {}
 
 
 def instrument_of(version: InstrumentVersion) -> Instrument:
+    """Parsed once per process; keyed by hash too, as a rolled-back id can be reused."""
     assert version.id is not None
-    if version.id not in _parsed:
-        _parsed[version.id] = Instrument.model_validate(version.definition)
-    return _parsed[version.id]
+    key = (version.id, version.content_hash)
+    if key not in _parsed:
+        _parsed[key] = Instrument.model_validate(version.definition)
+    return _parsed[key]
 
 
 # The wave --------------------------------------------------------------------------------

@@ -87,3 +87,14 @@ def test_a_document_without_front_matter_is_refused_with_its_file(tmp_path: Path
     with pytest.raises(DefinitionError) as error:
         consent.read_document(path)
     assert str(path) in str(error.value) and "front matter" in str(error.value)
+
+
+def test_a_journey_starts_only_after_consent(browser: Browser, db: Session) -> None:
+    _member(browser, db)
+    assert browser.get("/journey").headers["location"] == "/consent?next=/journey"
+    refused = browser.submit("/journey/start", {"journey": "walk"}, page="/consent")
+    assert refused.headers["location"] == "/consent?next=/journey"
+    browser.submit("/consent", {"app_use": "yes", "next": "/journey"}, page="/consent")
+    assert browser.get("/journey").status_code == 200
+    started = browser.submit("/journey/start", {"journey": "walk"}, page="/journey")
+    assert started.headers["location"] == "/journey"

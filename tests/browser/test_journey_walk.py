@@ -117,7 +117,7 @@ def answer_wave(page: Page, step: SurveyStep, walk: Walk) -> None:
     """Every questionnaire of the wave, one page each: the first option of every question."""
     instruments = getattr(JOURNEY.waves, step.wave.value)
     expect(main(page)).to_contain_text(f"0 of {len(instruments)} questionnaires sent")
-    page.get_by_role("button", name="Start the questionnaire").click()
+    page.get_by_role("link", name="Start the questionnaire").click()
     counter = main(page).get_by_text(re.compile(r"^Questionnaire \d+ of \d+$"))
     for position in range(1, len(instruments) + 1):
         expect(counter).to_have_text(f"Questionnaire {position} of {len(instruments)}")
@@ -266,11 +266,15 @@ def sign_up(page: Page, name: str) -> None:
 def start_journey(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Journey",
                                                            exact=True).click()
+    # Before a first journey, the member answers the consent document.
+    expect(page).to_have_url(re.compile(r"/consent\?next=/journey$"))
+    page.get_by_label("(a) I agree").check()
+    page.get_by_role("button", name="Save my answers").click()
     expect(page).to_have_url(re.compile(r"/journey$"))
     page.get_by_role("button", name=f"Start “{JOURNEY.title}”").click()
     expect_status(page, "Your journey has begun. Take your time.")
     expect(main(page)).to_contain_text(f"0 of {len(STEPS)} steps done")
-    page.get_by_role("button", name=f"Begin: {STEPS[0].title}", exact=True).click()
+    page.get_by_role("link", name=f"Begin: {STEPS[0].title}", exact=True).click()
 
 
 def walk_every_step(page: Page, walk: Walk) -> None:

@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import Session, select
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.community.models import Cohort
 from app.journeys.models import Enrolment, EnrolmentStatus
 from tests.browsing import Browser
@@ -82,6 +82,11 @@ def test_an_anonymous_visitor_is_offered_sign_up_and_log_in_that_come_back(
     assert f'href="/login?next=/join/{cohort.invite_code}"' in page.text
 
 
+def enrolment_of_or_none(db: Session, member: User) -> Enrolment | None:
+    db.expire_all()
+    return db.exec(select(Enrolment).where(Enrolment.user_id == member.id)).first()
+
+
 def test_a_new_member_logs_in_from_the_link_and_joins_the_cohorts_journey(
     browser: Browser, db: Session
 ) -> None:
@@ -97,6 +102,12 @@ def test_a_new_member_logs_in_from_the_link_and_joins_the_cohorts_journey(
     assert logged_in.headers["location"] == join_url
     assert "Join and begin" in browser.get(join_url).text
 
+    asked = browser.submit(join_url, page=join_url)
+    assert asked.headers["location"] == f"/consent?next={join_url}"
+    assert enrolment_of_or_none(db, member) is None
+    consented = browser.submit("/consent", {"app_use": "yes", "next": join_url},
+                               page=asked.headers["location"])
+    assert consented.headers["location"] == join_url
     joined = browser.submit(join_url, page=join_url)
     assert joined.status_code == 303 and joined.headers["location"] == "/journey"
     assert "Welcome to Spring 2026." in browser.get("/journey").text

@@ -726,7 +726,7 @@ def test_a_saved_step_shows_its_text_again_and_is_remembered(
     assert ">Half a thought</textarea>" in page.text
     db.refresh(enrolment)
     assert enrolment.current_step_id == "moments"
-    assert 'href="/journey/steps/moments" role="button">Continue where you left off' \
+    assert 'href="/journey/steps/moments" class="button">Continue where you left off' \
         in browser.get("/journey").text
 
 

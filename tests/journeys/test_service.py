@@ -210,3 +210,25 @@ def test_cohort_progress_counts_done_steps_only(db: Session, enrolment: Enrolmen
     rows = community.cohort_progress(db, cohort.id)
     assert [(row.display_name, row.status, row.steps_done) for row in rows] == [
         ("Ada", "active", 1)]
+
+
+def test_a_first_save_racing_one_from_the_same_page_is_no_conflict(db: Session) -> None:
+    from app.journeys.models import StepAnswer as Row
+    from tests.factories import create_user as make_user
+
+    member = make_user(db)
+    assert member.id is not None
+    enrolment = journeys.enrol(db, user_id=member.id, journey_key="walk")
+    assert enrolment.id is not None
+    # The racing request's row is already there, but this session has not seen it.
+    db.add(Row(enrolment_id=enrolment.id, step_id="moments", data={"responses": {}},
+               editor="page-1", status="in_progress"))
+    db.flush()
+    db.expunge_all()
+    enrolment = db.get(type(enrolment), enrolment.id)
+    assert enrolment is not None
+    answer = journeys._insert_answer(db, enrolment.id, "moments",
+                                     {"responses": {"alive": "x"}}, "page-1", False)
+    assert answer.data == {"responses": {"alive": "x"}} and answer.version == 2
+    with pytest.raises(journeys.SaveConflict):
+        journeys._insert_answer(db, enrolment.id, "moments", {}, "page-2", False)

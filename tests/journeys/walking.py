@@ -8,6 +8,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.accounts import consent
 from app.accounts.models import Role, User
 from app.journeys.models import Enrolment, EnrolmentStatus, StepAnswer
 from tests.browsing import Browser, csrf_token_in
@@ -35,8 +36,17 @@ WAVE_OF_STEP = {"baseline": "pre", "closing": "post"}
 
 def sign_in(browser: Browser, db: Session, user: User | None = None, *,
             roles: tuple[Role, ...] = (Role.member,)) -> User:
-    """`user` (a new one holding `roles` by default) signed in on `browser`."""
-    user = user or create_user(db, roles=roles)
+    """`user` (a new one holding `roles` by default) signed in on `browser`.
+
+    A new member has already answered the consent document (app use only), as every
+    member has before a journey; tests of consent itself are in tests/accounts.
+    """
+    if user is None:
+        user = create_user(db, roles=roles)
+        document = consent.current_document(db)
+        if Role.member in roles and document is not None and user.id is not None:
+            consent.give(db, user_id=user.id, document=document, research_use=False)
+            db.commit()
     signed_in(browser.client, db, browser.client.app.state.settings, user)  # type: ignore[attr-defined]
     return user
 
@@ -61,6 +71,13 @@ def user_of(db: Session, enrolment: Enrolment) -> User:
     user = db.get(User, enrolment.user_id)
     assert user is not None
     return user
+
+
+def give_consent(browser: Browser, *, research: bool = False) -> None:
+    """Answers the consent document through its form, as a member does before joining."""
+    data = {"app_use": "yes", **({"research_use": "yes"} if research else {})}
+    response = browser.submit("/consent", data, page="/consent")
+    assert response.status_code == 303, response.text
 
 
 def start(browser: Browser, db: Session, *, journey: str = "walk",

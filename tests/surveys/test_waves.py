@@ -47,7 +47,7 @@ def test_wave_page_lists_its_instruments_and_starts_the_first(
     assert "Before you begin: questionnaire" in page.text
     assert "0 of 1 questionnaires sent." in page.text
     assert "Everyday happiness · <span class=\"badge\">not started</span>" in page.text
-    assert f'href="{HAPPINESS}" role="button">Start the questionnaire' in page.text
+    assert f'href="{HAPPINESS}" class="button">Start the questionnaire' in page.text
     instrument = browser.get(HAPPINESS)
     assert instrument.status_code == 200
     assert "Questionnaire 1 of 1" in instrument.text
@@ -188,7 +188,7 @@ def test_each_instrument_leads_to_the_next_one_in_the_wave(browser: Browser, db:
     start(browser, db, journey="purpose")
     overview = browser.get("/surveys/pre").text
     first, second = re.findall(r"<li>([^<]+) · <span", overview)[:2]
-    url = re.search(r'href="(/surveys/pre/[a-z_]+)" role="button"', overview)
+    url = re.search(r'href="(/surveys/pre/[a-z_]+)" class="button"', overview)
     assert url is not None
     page = browser.get(url.group(1)).text
     items = set(re.findall(r'name="(item-[a-z0-9_]+)"', page))
