@@ -1,6 +1,5 @@
 """The database engine and the per-request session."""
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,10 +25,13 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         from pathlib import Path
 
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
+    if database in (None, "", ":memory:"):
+        options = {}
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        **kwargs,
+        **{**options, **kwargs},
     )
 
     @event.listens_for(engine, "connect")
@@ -42,41 +44,18 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    # SQLite has one writer at a time. A deferred transaction that reads and then
-    # writes fails at once ("database is locked") when another writer committed first,
-    # and SQLite's own busy wait sleeps in coarse steps. So the transactions of this
-    # process take turns on a lock, then BEGIN IMMEDIATE (which still waits, through
-    # the busy timeout, for writers in other processes). Connections marked read_only
-    # (the health check) neither write nor wait.
-    turn = threading.Lock()
-
+    # SQLite has one writer at a time. Within this process, transactions take turns
+    # on the engine's single pooled connection (waiting in the pool's queue, and given
+    # back on commit, rollback or close, even when a request is cut short). Each turn
+    # starts with BEGIN IMMEDIATE, so a transaction that reads and then writes never
+    # fails with "database is locked" because another process (the CLI, say) wrote
+    # first: it waits for it through the busy timeout instead. Connections marked
+    # read_only (the health check) do not take the write lock.
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get("read_only", False):
-            connection.exec_driver_sql("BEGIN")
-            return
-        if not turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise TimeoutError("the database stayed busy for too long")
-        connection.info["holds_turn"] = True
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            _release(connection)
-            raise
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-    def _release(connection: Any) -> None:
-        if connection.info.pop("holds_turn", False):
-            turn.release()
-
-    def _release_on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        # A connection handed back without commit or rollback (a request cancelled
-        # mid-way) must not keep the turn.
-        if record is not None and record.info.pop("holds_turn", False):
-            turn.release()
-
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
-    event.listen(engine.pool, "checkin", _release_on_checkin)
     return engine
 
 

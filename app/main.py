@@ -1,5 +1,6 @@
 """create_app(): routers, middleware, error pages, static files."""
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LoginRequired
@@ -103,6 +105,27 @@ class SecurityHeaders:
             )
 
 
+class OneRequestAtATime:
+    """For SQLite: requests that may touch the database run one after another.
+
+    SQLite has one writer and this process one pooled connection. Waiting for it in
+    worker threads could take every thread, leaving none to finish the request that
+    holds it; waiting here, before any thread is taken, cannot deadlock. PostgreSQL
+    needs none of this and does not get it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.turn = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        async with self.turn:
+            await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.resolve_secret_key()
@@ -125,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _mount_static(app)
     _install_error_pages(app)
     app.add_middleware(SecurityHeaders, settings=settings)
+    if app.state.engine.dialect.name == "sqlite":
+        app.add_middleware(OneRequestAtATime)
     return app
 
 
@@ -186,6 +211,11 @@ def _install_error_pages(app: FastAPI) -> None:
         return _problem(request, 400, "That request was not understood",
                         "Part of the address or the form was not in the expected shape. "
                         "Go back and try again; if it keeps happening, tell us.")
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The browser left before sending its whole form; nobody is there to answer.
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
