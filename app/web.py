@@ -37,6 +37,13 @@ def paragraphs(text: str) -> Markup:
     return Markup(html)  # noqa: S704  (every piece of text in it went through escape())
 
 
+def prose(text: str) -> Markup:
+    """Text an author wrapped in a definition file: blank lines part paragraphs, single
+    line breaks are only wrapping."""
+    blocks = str(text).replace("\r", "").split("\n\n")
+    return paragraphs("\n\n".join(" ".join(block.split()) for block in blocks))
+
+
 def answer_text(value: object) -> Markup:
     """A saved answer, whatever its shape, as readable escaped text."""
     if isinstance(value, dict):
@@ -50,6 +57,7 @@ def answer_text(value: object) -> Markup:
 
 templates.env.filters["paragraphs"] = paragraphs
 templates.env.filters["answer_text"] = answer_text
+templates.env.filters["prose"] = prose
 
 
 def settings_of(request: Request) -> Settings:

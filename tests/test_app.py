@@ -102,3 +102,11 @@ def test_error_pages_after_a_rollback_still_show_who_is_signed_in(tmp_path: Path
         assert response.status_code == status, path
         assert "Log out" in response.text, path
     app.state.engine.dispose()
+
+
+def test_author_text_wraps_as_prose_and_member_text_keeps_its_lines() -> None:
+    from app.web import paragraphs, prose
+
+    assert prose("One line\nwrapped here.\n\nNext <b>") == (
+        "<p>One line wrapped here.</p><p>Next &lt;b&gt;</p>")
+    assert paragraphs("A poem\nin two lines") == "<p>A poem<br>in two lines</p>"
