@@ -108,16 +108,22 @@ def step_page(
     request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
     step_id: str,
 ) -> Response:
-    ctx = _context(session, member, settings)
-    journey = journeys.journey_of(session, ctx.enrolment)
-    step = _step_or_404(journey, step_id)
-    progress = journeys.enrolment_progress(session, ctx.enrolment)
+    ctx, step, progress = _open_step(session, member, settings, step_id)
     if progress.of(step_id).status == Status.locked:
         return _locked(request, session, ctx.enrolment)
     if ctx.enrolment.current_step_id != step_id:
         ctx.enrolment.current_step_id = step_id
         session.add(ctx.enrolment)
     return _step_page(request, ctx, step, progress=progress)
+
+
+def _open_step(
+    session: Session, member: Principal, settings: Settings, step_id: str
+) -> tuple[StepContext, Step, journeys.Progress]:
+    """The member's step with its context and the journey's progress, or 404."""
+    ctx = _context(session, member, settings)
+    step = _step_or_404(journeys.journey_of(session, ctx.enrolment), step_id)
+    return ctx, step, journeys.enrolment_progress(session, ctx.enrolment)
 
 
 def _locked(request: Request, session: Session, enrolment: Enrolment) -> Response:
@@ -130,10 +136,7 @@ def save_step(
     request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
     form: FormDep, background: BackgroundTasks, step_id: str,
 ) -> Response:
-    ctx = _context(session, member, settings)
-    journey = journeys.journey_of(session, ctx.enrolment)
-    step = _step_or_404(journey, step_id)
-    progress = journeys.enrolment_progress(session, ctx.enrolment)
+    ctx, step, progress = _open_step(session, member, settings, step_id)
     if progress.of(step_id).status == Status.locked:
         return _locked(request, session, ctx.enrolment)
     kind = kind_of(step)

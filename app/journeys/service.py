@@ -140,8 +140,13 @@ def enrol(
         user_id=user_id, journey_version_id=version.id, cohort_id=cohort_id,
         status=EnrolmentStatus.active,
     )
-    session.add(enrolment)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(enrolment)
+    except IntegrityError:
+        # Another request started a journey for this member a moment before.
+        raise AlreadyEnrolled("You have just started a journey in another window; "
+                              "continue it from your journey page.") from None
     return enrolment
 
 

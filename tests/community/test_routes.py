@@ -187,3 +187,14 @@ def test_an_unknown_cohort_is_not_found(browser: Browser, db: Session) -> None:
     sign_in(browser, db, roles=(Role.manager,))
     assert browser.get("/cohorts/999999").status_code == 404
     assert browser.get("/join/no-such-code").status_code == 404
+
+
+def test_the_join_page_tells_a_non_member_why_they_cannot_join(
+    browser: Browser, db: Session
+) -> None:
+    manager = another_browser(browser)
+    sign_in(manager, db, roles=(Role.manager,))
+    cohort = create(manager, db)
+    sign_in(browser, db, roles=(Role.mentor,))
+    page = browser.get(f"/join/{cohort.invite_code}").text
+    assert "Cohorts are for members" in page and "Join and begin" not in page

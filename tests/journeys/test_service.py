@@ -232,3 +232,18 @@ def test_a_first_save_racing_one_from_the_same_page_is_no_conflict(db: Session) 
     assert answer.data == {"responses": {"alive": "x"}} and answer.version == 2
     with pytest.raises(journeys.SaveConflict):
         journeys._insert_answer(db, enrolment.id, "moments", {}, "page-2", False)
+
+
+def test_a_second_active_journey_is_refused_by_the_database_too(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.factories import create_user as make_user
+
+    member = make_user(db)
+    assert member.id is not None
+    journeys.enrol(db, user_id=member.id, journey_key="walk")
+    # Another request enrolled between this one's check and its insert: only the
+    # database's partial unique index can see it.
+    monkeypatch.setattr(journeys, "active_enrolment", lambda *_args, **_kwargs: None)
+    with pytest.raises(journeys.AlreadyEnrolled):
+        journeys.enrol(db, user_id=member.id, journey_key="walk")

@@ -122,6 +122,8 @@ def test_a_sent_questionnaire_cannot_be_changed(browser: Browser, db: Session) -
     enrolment = start(browser, db)
     send(browser, HAPPINESS, dict.fromkeys(ITEMS, "4"))
     before = response_of(db, enrolment)
+    page = browser.get(HAPPINESS).text
+    assert "You sent this questionnaire on" in page and 'value="send"' not in page
     for action in ("save", "send"):
         response = send(browser, HAPPINESS, dict.fromkeys(ITEMS, "1"), action=action)
         assert response.status_code == 409
