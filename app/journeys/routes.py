@@ -183,8 +183,9 @@ def _after_done(request: Request, ctx: StepContext, step: Step) -> Response:
     if journeys.complete_if_finished(ctx.session, enrolment=ctx.enrolment):
         return redirect(request, "/purpose",
                         message="You have walked the whole journey. Here is where you stand.")
-    upcoming = journeys.enrolment_progress(ctx.session, ctx.enrolment).next_step
-    _before, after = journeys.enrolment_progress(ctx.session, ctx.enrolment).neighbours(step.id)
+    progress = journeys.enrolment_progress(ctx.session, ctx.enrolment)
+    _before, after = progress.neighbours(step.id)
+    upcoming = progress.next_step
     target = after if after is not None else (upcoming.step if upcoming else None)
     return redirect(request, f"/journey/steps/{target.id}" if target else "/journey")
 
