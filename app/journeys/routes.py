@@ -232,8 +232,11 @@ def _int(value: object) -> int:
 
 @router.get("/purpose")
 def my_purpose(request: Request, member: MemberUser, session: SessionDep) -> Response:
-    enrolment = _enrolment(session, member)
-    assert enrolment.id is not None
+    assert member.user.id is not None
+    enrolment = journeys.current_enrolment(session, user_id=member.user.id,
+                                           including_left=True)
+    if enrolment is None or enrolment.id is None:
+        raise NotFound("You have not started a journey yet. Start one from your journey page.")
     return render(request, "journeys/purpose.html", {
         "versions": statements.history(session, enrolment_id=enrolment.id),
         "values": _chosen_values(session, enrolment),

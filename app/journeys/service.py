@@ -110,13 +110,15 @@ def active_enrolment(session: Session, *, user_id: int) -> Enrolment | None:
     ).first()
 
 
-def current_enrolment(session: Session, *, user_id: int) -> Enrolment | None:
-    """The active journey, else the last one completed (still open to revisit)."""
-    rows = session.exec(
-        select(Enrolment)
-        .where(Enrolment.user_id == user_id, Enrolment.status != EnrolmentStatus.left)
-        .order_by(col(Enrolment.id).desc())
-    ).all()
+def current_enrolment(
+    session: Session, *, user_id: int, including_left: bool = False
+) -> Enrolment | None:
+    """The active journey, else the last one completed (still open to revisit); with
+    `including_left`, else the last one left (what was written there stays readable)."""
+    query = select(Enrolment).where(Enrolment.user_id == user_id)
+    if not including_left:
+        query = query.where(Enrolment.status != EnrolmentStatus.left)
+    rows = session.exec(query.order_by(col(Enrolment.id).desc())).all()
     active = (row for row in rows if row.status == EnrolmentStatus.active)
     return next(active, rows[0] if rows else None)
 

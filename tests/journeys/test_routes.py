@@ -150,6 +150,7 @@ def test_leaving_keeps_the_answers_and_lets_the_member_start_again(
     kept = answer(db, enrolment, "moments")
     assert kept is not None and kept.data["responses"]["alive"] == WALK["moments"]["prompt-alive"]
     assert "Start your journey" in browser.get("/journey").text
+    assert browser.get("/purpose").status_code == 200  # what was written stays readable
     again = browser.submit("/journey/start", {"journey": "walk"}, page="/journey")
     assert again.status_code == 303
     assert enrolment_of(db, user_of(db, left)).id != enrolment.id
