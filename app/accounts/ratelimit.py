@@ -49,6 +49,13 @@ def check(session: Session, limit: Limit, key: str) -> None:
 
 
 def hit(session: Session, limit: Limit, key: str) -> None:
+    """Counts an attempt, and forgets this key's attempts that no longer count."""
+    session.execute(
+        delete(RateLimitEvent).where(
+            col(RateLimitEvent.bucket) == limit.bucket, col(RateLimitEvent.key) == key,
+            col(RateLimitEvent.created_at) <= now() - limit.window,
+        )
+    )
     session.add(RateLimitEvent(bucket=limit.bucket, key=key))
     session.flush()
 
@@ -58,10 +65,4 @@ def clear(session: Session, limit: Limit, key: str) -> None:
         delete(RateLimitEvent).where(
             col(RateLimitEvent.bucket) == limit.bucket, col(RateLimitEvent.key) == key
         )
-    )
-
-
-def prune(session: Session, *, older_than: timedelta = timedelta(days=1)) -> None:
-    session.execute(
-        delete(RateLimitEvent).where(col(RateLimitEvent.created_at) < now() - older_than)
     )

@@ -4,7 +4,6 @@ A journey is content, not code. `docs/journeys.md` documents this format; the
 models here are its single source of truth and validate every file on load.
 """
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -215,9 +214,3 @@ class Journey(Strict):
 
     def step(self, step_id: str) -> Step | None:
         return next((step for step in self.steps() if step.id == step_id), None)
-
-
-def followup_due(completed_on: date, waves: Waves) -> date:
-    from datetime import timedelta
-
-    return completed_on + timedelta(days=waves.followup_after_days)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.clock import now
 from app.errors import NotFound, TelosError
-from app.journeys.definitions import Journey, Phase, Stage, Step, SurveyStep
+from app.journeys.definitions import Journey, Phase, Stage, Step
 from app.journeys.loader import LoadedJourney
 from app.journeys.models import (
     Enrolment,
@@ -268,10 +268,6 @@ def _status(saved: StepStatus | None, blocked: bool) -> Status:
 def enrolment_progress(session: Session, enrolment: Enrolment) -> Progress:
     assert enrolment.id is not None
     return progress(journey_of(session, enrolment), step_statuses(session, enrolment.id))
-
-
-def survey_steps(journey: Journey) -> list[SurveyStep]:
-    return [step for step in journey.steps() if isinstance(step, SurveyStep)]
 
 
 # Step answers ------------------------------------------------------------------------------

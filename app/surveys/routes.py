@@ -61,7 +61,7 @@ def _instrument_page(
         "instrument": waves.instrument_for(session, response), "response": response,
         "answers": response.answers if answers is None else answers, "errors": errors or {},
         "wave": overview, "position": keys.index(key) + 1, "count": len(keys),
-        "declined": waves.DECLINED, "option_key": waves._key,
+        "declined": waves.DECLINED, "option_key": waves.option_key,
     }, status_code=status_code)
 
 

@@ -201,7 +201,7 @@ def read_answers(instrument: Instrument, form: Any) -> tuple[dict[str, Any], dic
         if raw == DECLINED and instrument.allow_missing:
             answers[item.id] = DECLINED
             continue
-        allowed = {_key(option.value): option.value for option in instrument.options_of(item)}
+        allowed = {option_key(option.value): option.value for option in instrument.options_of(item)}
         if raw not in allowed:
             errors[item.id] = "Choose one of the answers offered."
             continue
@@ -209,7 +209,7 @@ def read_answers(instrument: Instrument, form: Any) -> tuple[dict[str, Any], dic
     return answers, errors
 
 
-def _key(value: float) -> str:
+def option_key(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
