@@ -19,6 +19,8 @@ from app.accounts.models import Role
 from app.db import make_engine, session_scope
 from app.forms import email_address
 from app.journeys.cli import journeys_cli
+from app.matching.cli import match_cli
+from app.research.cli import research_cli
 from app.settings import ConfigurationError, Settings
 from app.surveys.cli import surveys_cli
 
@@ -30,6 +32,8 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(journeys_cli, name="journeys")
 cli.add_typer(surveys_cli, name="surveys")
+cli.add_typer(match_cli, name="match")
+cli.add_typer(research_cli, name="research")
 
 console = Console()
 errors = Console(stderr=True)

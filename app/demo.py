@@ -7,6 +7,9 @@ from sqlmodel import Session, select
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
+from app.community import demo as community_demo
+from app.matching import demo as matching_demo
+from app.research import demo as research_demo
 
 DEMO_PASSWORD = "telos-demo-password"  # noqa: S105  (demo accounts only, printed on purpose)
 
@@ -41,6 +44,12 @@ def load(session: Session) -> list[DemoLogin]:
                 password=DEMO_PASSWORD, roles=[login.role],
             )
             created.append(login)
+    # Then what the demo people need to show something real: the theme list and the
+    # content library, mentor profiles, and a study with synthetic participants.
+    community_demo.load(session)
+    matching_demo.load(session)
+    research_demo.load(session)
+    matching_demo.give_participants_preferences(session)
     return created
 
 

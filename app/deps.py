@@ -71,3 +71,7 @@ MentorUser = Annotated[Principal, Depends(_guard(roles(Role.mentor)))]
 ManagerUser = Annotated[Principal, Depends(_guard(roles(Role.manager)))]
 ResearcherUser = Annotated[Principal, Depends(_guard(roles(Role.researcher)))]
 AdminUser = Annotated[Principal, Depends(_guard(roles(Role.admin)))]
+# The content library is read by members, and by managers checking what they wrote.
+ReaderUser = Annotated[Principal, Depends(_guard(roles(Role.member, Role.manager)))]
+# Both sides of a match answer "is this a good fit?".
+MatchPartyUser = Annotated[Principal, Depends(_guard(roles(Role.member, Role.mentor)))]

@@ -26,6 +26,8 @@ from app.errors import CsrfFailed, TelosError
 from app.home import routes as home_routes
 from app.journeys import feedback_routes
 from app.journeys import routes as journey_routes
+from app.matching import routes as matching_routes
+from app.research import routes as research_routes
 from app.settings import ROOT, Settings
 from app.surveys import results_routes
 from app.surveys import routes as survey_routes
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_routes,
         journey_routes,
         feedback_routes, survey_routes, results_routes, community_routes,
+        matching_routes, research_routes,
     ):
         _add_routes(app, module.router)
     _mount_static(app)

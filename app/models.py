@@ -1,5 +1,8 @@
 """Every table, imported in one place so Alembic's env.py sees the whole schema."""
 
+# Matching and research tables register themselves when their modules are imported.
+import app.matching.models
+import app.research.models  # noqa: F401
 from app.accounts.consent_models import ConsentDocument, ConsentRecord
 from app.accounts.models import (
     Invitation,
@@ -11,7 +14,7 @@ from app.accounts.models import (
     UserSession,
 )
 from app.audit.models import AuditEvent
-from app.community.models import Cohort
+from app.community.models import Cohort, ContentItem, Theme
 from app.journeys.models import (
     Commitment,
     Enrolment,
@@ -28,6 +31,7 @@ __all__ = [
     "Commitment",
     "ConsentDocument",
     "ConsentRecord",
+    "ContentItem",
     "Enrolment",
     "FeedbackRequest",
     "InstrumentVersion",
@@ -40,6 +44,7 @@ __all__ = [
     "StepAnswer",
     "SurveyResponse",
     "SurveyScore",
+    "Theme",
     "User",
     "UserRole",
     "UserSession",

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 24 * 14
     password_reset_minutes: int = 60
     invitation_days: int = 14
+    # Text encoder of the matcher: "tfidf" (built in) or "minilm" (optional extra).
+    encoder: str = "tfidf"
 
     @model_validator(mode="after")
     def _defaults_under_var(self) -> "Settings":

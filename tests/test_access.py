@@ -92,6 +92,14 @@ AREA_ROLES = {
     "/surveys/": {Role.member},
     "/results": {Role.member},
     "/community": {Role.member},
+    "/content": {Role.manager},
+    "/themes": {Role.manager},
+    "/library": {Role.member, Role.manager},
+    "/research": {Role.researcher},
+    "/matching": {Role.manager},
+    "/mentor/": {Role.mentor},
+    "/my-mentor": {Role.member},
+    "/matches/": {Role.member, Role.mentor},
 }
 
 

@@ -38,6 +38,7 @@ class ConsentText:
     title: str
     body: str
     content_hash: str
+    research_free_text: bool = False
 
 
 def read_document(path: Path) -> ConsentText:
@@ -54,7 +55,8 @@ def read_document(path: Path) -> ConsentText:
                                for key in missing])
     return ConsentText(key=str(meta["id"]), version=str(meta["version"]),
                        title=str(meta["title"]), body=parts[2].strip(),
-                       content_hash=hashlib.sha256(raw).hexdigest())
+                       content_hash=hashlib.sha256(raw).hexdigest(),
+                       research_free_text=meta.get("research_free_text") is True)
 
 
 def store_documents(session: Session, directory: Path = CONSENT_DIR) -> int:
@@ -66,7 +68,8 @@ def store_documents(session: Session, directory: Path = CONSENT_DIR) -> int:
         )).first()
         if exists is None:
             session.add(ConsentDocument(key=text.key, version=text.version, title=text.title,
-                                        body=text.body, content_hash=text.content_hash))
+                                        body=text.body, content_hash=text.content_hash,
+                                        research_free_text=text.research_free_text))
             added += 1
     session.flush()
     return added

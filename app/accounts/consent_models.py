@@ -18,6 +18,9 @@ class ConsentDocument(SQLModel, table=True):
     title: str = Field(max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
     content_hash: str = Field(max_length=64)
+    # Front matter `research_free_text: true`: research consent under this version also
+    # covers what the member wrote (reflections, statements), for studies that ask for it.
+    research_free_text: bool = False
     loaded_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
 

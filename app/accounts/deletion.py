@@ -5,6 +5,7 @@ from sqlmodel import Session
 from app.accounts import consent
 from app.accounts.models import User
 from app.audit import service as audit
+from app.research import service as research
 from app.surveys import waves
 
 
@@ -21,7 +22,9 @@ def delete_account(session: Session, *, user: User) -> bool:
     """
     assert user.id is not None
     keep = keeps_research_answers(session, user_id=user.id)
-    if not keep:
+    if keep:
+        research.keep_enrolments(session, user_id=user.id)
+    else:
         waves.forget_answers(session, user_id=user.id)
     audit.record(session, action="account.deleted", actor_id=None, target_type="user",
                  target_id=user.id, research_answers_kept=keep)

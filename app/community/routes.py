@@ -84,3 +84,10 @@ def join(request: Request, member: MemberUser, session: SessionDep, code: str) -
 def community_purposes(request: Request, member: MemberUser, session: SessionDep) -> Response:
     return render(request, "community/purposes.html",
                   {"shared": statements.community_statements(session)})
+
+
+# The theme list and the content library live beside the cohorts. Their routes are
+# appended as they are: include_router would nest them (see app.main._add_routes).
+from app.community import content_routes  # noqa: E402
+
+router.routes.extend(content_routes.router.routes)

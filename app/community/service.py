@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
-from app.community.models import Cohort
+from app.community.models import Cohort, Theme
 from app.errors import NotFound
 from app.journeys import service as journeys
 from app.journeys.models import Enrolment, EnrolmentStatus, StepAnswer, StepStatus
@@ -79,3 +79,11 @@ def cohort_progress(session: Session, cohort_id: int) -> list[MemberProgress]:
     )
     return [MemberProgress(name, EnrolmentStatus(status).value, count)
             for name, status, count in rows]
+
+
+def themes(session: Session) -> list[Theme]:
+    return list(session.exec(select(Theme).order_by(col(Theme.label))))
+
+
+def theme_labels(session: Session) -> dict[str, str]:
+    return {theme.key: theme.label for theme in themes(session)}

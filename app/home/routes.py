@@ -4,11 +4,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from app.deps import CurrentUser, SessionDep, Visitor, open_access
+from app.accounts.models import Role
+from app.deps import CurrentUser, SessionDep, SettingsDep, Visitor, open_access
 from app.journeys import service as journeys
 from app.journeys import statements
 from app.journeys.definitions import Wave
 from app.journeys.models import EnrolmentStatus, FeedbackStatus
+from app.matching import service as matching
 from app.surveys import waves
 from app.web import redirect, render
 
@@ -23,7 +25,9 @@ def landing(request: Request, visitor: Visitor) -> Response:
 
 
 @router.get("/home")
-def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def home(
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
     assert user.user.id is not None
     enrolment = journeys.current_enrolment(session, user_id=user.user.id)
     waiting = [view for view in statements.inbox(session, reviewer_id=user.user.id)
@@ -38,6 +42,9 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
         "journey": journey,
         "progress": journeys.enrolment_progress(session, enrolment) if enrolment else None,
         "feedback_waiting": waiting,
+        "matching": matching.home_summary(
+            session, user=user.user, member=user.has(Role.member), mentor=user.has(Role.mentor),
+            encoder_name=settings.encoder),
     })
 
 

@@ -14,11 +14,13 @@ from app import mail
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.forms import email_address
+from app.journeys import service as journeys
 from app.journeys import statements
 from app.journeys.definitions import (
     ActionPlanStep,
     ChoiceStep,
     FeedbackRequestStep,
+    MatchStep,
     PurposeStatementStep,
     RatingListStep,
     ReflectionStep,
@@ -372,7 +374,22 @@ class Survey(Kind):
 
 
 class Match(Kind):
-    pass
+    """Suggested mentors and content, with the member's preferences; the forms on the page
+    post to the matching routes and come back here."""
+
+    def extra(self, ctx: StepContext, step: MatchStep, data: dict[str, Any]) -> dict[str, Any]:
+        from app.matching import service as matching  # late: matching builds on journeys
+
+        journey = journeys.journey_of(ctx.session, ctx.enrolment)
+        stage = next((stage.id for phase in journey.phases for stage in phase.stages
+                      if any(item.id == step.id for item in stage.steps)), None)
+        return {
+            **matching.member_page(ctx.session, user=ctx.user, encoder_name=ctx.settings.encoder,
+                                   mentors_wanted=step.suggest in ("mentors", "both"),
+                                   content_wanted=step.suggest in ("content", "both"),
+                                   stage=stage),
+            "back_to": f"/journey/steps/{step.id}",
+        }
 
 
 KINDS: dict[str, Kind] = {

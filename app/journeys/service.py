@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.clock import now
 from app.errors import NotFound, TelosError
-from app.journeys.definitions import Journey, Phase, Stage, Step
+from app.journeys.definitions import Journey, Phase, Stage, Step, ValuesSortStep
 from app.journeys.loader import LoadedJourney
 from app.journeys.models import (
     Enrolment,
@@ -389,3 +389,30 @@ def complete_if_finished(session: Session, *, enrolment: Enrolment) -> bool:
     session.add(enrolment)
     session.flush()
     return True
+
+
+# For the matcher ------------------------------------------------------------------------
+
+
+def chosen_values(session: Session, *, enrolment: Enrolment) -> list[str]:
+    """The labels of the values the member chose in the journey's values-sort steps, in
+    their order (the matcher reads purpose from them, never the reflections)."""
+    assert enrolment.id is not None
+    labels: list[str] = []
+    for step in journey_of(session, enrolment).steps():
+        if not isinstance(step, ValuesSortStep):
+            continue
+        answer = answer_for(session, enrolment_id=enrolment.id, step_id=step.id)
+        names = {value.id: value.label for value in step.values}
+        chosen = (answer.data.get("ranking") or answer.data.get("chosen") or []) if answer else []
+        labels.extend(names[value] for value in chosen if value in names)
+    return labels
+
+
+def cohort_member_ids(session: Session, *, cohort_id: int) -> list[int]:
+    """Who is walking (or has walked) the cohort's journey; those who left are not counted."""
+    return list(session.exec(
+        select(Enrolment.user_id).where(Enrolment.cohort_id == cohort_id,
+                                        Enrolment.status != EnrolmentStatus.left)
+        .distinct()
+    ))

@@ -247,17 +247,32 @@ def numeric_answers(answers: dict[str, Any]) -> dict[str, float | None]:
 
 def store_scores(session: Session, *, response: SurveyResponse, instrument: Instrument) -> None:
     assert response.id is not None
-    values = score(instrument, numeric_answers(response.answers))
     existing = {row.name: row for row in session.exec(
         select(SurveyScore).where(SurveyScore.response_id == response.id))}
+    for name, value, band in scored(response, instrument):
+        row = existing.get(name) or SurveyScore(response_id=response.id, name=name)
+        row.value, row.band, row.computed_at = value, band, now()
+        session.add(row)
+    session.flush()
+
+
+def score_rows(response: SurveyResponse, instrument: Instrument) -> list[SurveyScore]:
+    """The score rows of a response never scored before (many can be stored at once)."""
+    assert response.id is not None
+    return [SurveyScore(response_id=response.id, name=name, value=value, band=band)
+            for name, value, band in scored(response, instrument)]
+
+
+def scored(response: SurveyResponse,
+           instrument: Instrument) -> list[tuple[str, float | None, str]]:
+    """Each score's name, value and band label."""
+    values = score(instrument, numeric_answers(response.answers))
+    rows = []
     for definition in instrument.scores:
         value = values.get(definition.name)
         band = band_for(definition, value) if value is not None else None
-        row = existing.get(definition.name) or SurveyScore(response_id=response.id,
-                                                          name=definition.name)
-        row.value, row.band, row.computed_at = value, band.label if band else "", now()
-        session.add(row)
-    session.flush()
+        rows.append((definition.name, value, band.label if band else ""))
+    return rows
 
 
 def forget_answers(session: Session, *, user_id: int) -> int:

@@ -397,10 +397,11 @@ def test_choice_needs_an_answer_to_continue(browser: Browser, db: Session) -> No
         in response.text
 
 
-def test_match_says_suggestions_are_not_available_yet(browser: Browser, db: Session) -> None:
+def test_match_shows_suggestions_and_can_be_continued(browser: Browser, db: Session) -> None:
     enrolment = start(browser, db)
     walk_to(browser, "mentors")
-    assert "not available yet" in open_step(browser, "mentors").text
+    page = open_step(browser, "mentors").text
+    assert "Mentors who could fit" in page and "What you are looking for" in page
     response = save_step(browser, "mentors")
     assert response.headers["location"] == "/journey/steps/draft"
     done = answer(db, enrolment, "mentors")

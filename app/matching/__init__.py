@@ -1,0 +1,1 @@
+"""Matching: members' stated purposes to mentors and content, reviewed by managers."""

@@ -1,0 +1,155 @@
+"""Managers: cohorts' pools and mentor load, runs, the review table, publishing, history."""
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import Response
+
+from app import mail
+from app.community import service as community
+from app.deps import FormDep, ManagerUser, SessionDep, SettingsDep
+from app.errors import NotFound, TelosError
+from app.forms import kept, validate
+from app.matching import engine, runs
+from app.matching import service as matching
+from app.matching.forms import WeightsForm
+from app.web import redirect, render
+
+router = APIRouter()
+
+
+@router.get("/matching")
+def overview(request: Request, manager: ManagerUser, session: SessionDep) -> Response:
+    return render(request, "matching/overview.html", {
+        "cohorts": runs.overview(session), "mentors": matching.mentors(session),
+    })
+
+
+@router.post("/matching/cohorts/{cohort_id}/runs")
+def start_run(
+    request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
+    cohort_id: int,
+) -> Response:
+    run = runs.start_run(session, cohort_id=cohort_id, by_id=manager.user.id,
+                         encoder=settings.encoder)
+    return redirect(request, f"/matching/runs/{run.id}",
+                    message="Here is the draft. Nothing is sent until you publish it.")
+
+
+def _weights_page(
+    request: Request, session: SessionDep, cohort_id: int, *, values: dict[str, str],
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return render(request, "matching/weights.html", {
+        "cohort": community.get_cohort(session, cohort_id), "values": values,
+        "errors": errors or {},
+    }, status_code=400 if errors else 200)
+
+
+@router.get("/matching/cohorts/{cohort_id}/weights")
+def weights_page(
+    request: Request, manager: ManagerUser, session: SessionDep, cohort_id: int
+) -> Response:
+    weights = runs.weights_for(session, cohort_id=cohort_id)
+    values = {name: f"{getattr(weights, name):g}"
+              for name in ("text", "themes", "time_zone", "wishes")}
+    return _weights_page(request, session, cohort_id, values=values)
+
+
+@router.post("/matching/cohorts/{cohort_id}/weights")
+def save_weights(
+    request: Request, manager: ManagerUser, session: SessionDep, form: FormDep, cohort_id: int
+) -> Response:
+    cohort = community.get_cohort(session, cohort_id)
+    data, errors = validate(WeightsForm, form)
+    if data is None:
+        return _weights_page(request, session, cohort_id, values=kept(form), errors=errors)
+    runs.save_weights(session, cohort_id=cohort_id, by_id=manager.user.id, weights=engine.Weights(
+        text=data.text, themes=data.themes, time_zone=data.time_zone, wishes=data.wishes))
+    return redirect(request, "/matching",
+                    message=f"Weights for {cohort.name} saved; the next run uses them.")
+
+
+@router.get("/matching/runs/{run_id}")
+def review_page(
+    request: Request, manager: ManagerUser, session: SessionDep, run_id: int
+) -> Response:
+    return render(request, "matching/review.html", {"review": runs.review(session, run_id=run_id)})
+
+
+@router.post("/matching/runs/{run_id}/rerun")
+def rerun(request: Request, manager: ManagerUser, session: SessionDep, run_id: int) -> Response:
+    runs.rerun(session, run=runs.draft_run(session, run_id))
+    return redirect(request, f"/matching/runs/{run_id}",
+                    message="Run again; pinned pairs and exclusions were kept.")
+
+
+@router.post("/matching/runs/{run_id}/publish")
+def publish(
+    request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
+    background: BackgroundTasks, run_id: int,
+) -> Response:
+    proposed, mails = runs.publish(session, run=runs.get_run(session, run_id),
+                                   by_id=manager.user.id, base_url=settings.base_url)
+    for message in mails:
+        background.add_task(mail.send, settings, message)
+    return redirect(request, f"/matching/runs/{run_id}",
+                    message=f"Published: {proposed} mentor{'s' if proposed != 1 else ''} asked; "
+                            "members and mentors have been told by e-mail.")
+
+
+@router.post("/matching/runs/{run_id}/matches/{match_id}/pin")
+def pin(
+    request: Request, manager: ManagerUser, session: SessionDep, form: FormDep, run_id: int,
+    match_id: int,
+) -> Response:
+    run = runs.draft_run(session, run_id)
+    pinned = form.get("pinned") == "yes"
+    runs.pin(session, match=runs.draft_match(session, run=run, match_id=match_id), pinned=pinned)
+    return redirect(request, f"/matching/runs/{run_id}",
+                    message="Pinned: a re-run keeps this pair." if pinned else "Unpinned.")
+
+
+@router.post("/matching/runs/{run_id}/matches/{match_id}/exclude")
+def exclude(
+    request: Request, manager: ManagerUser, session: SessionDep, run_id: int, match_id: int
+) -> Response:
+    run = runs.draft_run(session, run_id)
+    runs.exclude(session, run=run, match=runs.draft_match(session, run=run, match_id=match_id))
+    return redirect(request, f"/matching/runs/{run_id}",
+                    message="Excluded. Re-run to find this member another mentor.")
+
+
+def _mentor_id(form: FormDep) -> int:
+    value = str(form.get("mentor_id", ""))
+    if not value.isdigit():
+        raise TelosError("Choose a mentor from the list.")
+    return int(value)
+
+
+@router.post("/matching/runs/{run_id}/matches/{match_id}/swap")
+def swap(
+    request: Request, manager: ManagerUser, session: SessionDep, form: FormDep, run_id: int,
+    match_id: int,
+) -> Response:
+    run = runs.draft_run(session, run_id)
+    match = runs.draft_match(session, run=run, match_id=match_id)
+    runs.choose_mentor(session, run=run, member_id=match.member_id, mentor_id=_mentor_id(form),
+                       match=match)
+    return redirect(request, f"/matching/runs/{run_id}",
+                    message="Swapped and pinned, so a re-run keeps your choice.")
+
+
+@router.post("/matching/runs/{run_id}/members/{member_id}/mentor")
+def choose_mentor(
+    request: Request, manager: ManagerUser, session: SessionDep, form: FormDep, run_id: int,
+    member_id: int,
+) -> Response:
+    run = runs.draft_run(session, run_id)
+    if member_id not in {user.id for user in runs.pool(session, cohort_id=run.cohort_id)}:
+        raise NotFound("This member is not waiting for a mentor in this cohort.")
+    runs.choose_mentor(session, run=run, member_id=member_id, mentor_id=_mentor_id(form))
+    return redirect(request, f"/matching/runs/{run_id}", message="Matched by hand and pinned.")
+
+
+@router.get("/matching/history")
+def history(request: Request, manager: ManagerUser, session: SessionDep) -> Response:
+    return render(request, "matching/history.html", {"rows": matching.history(session)})

@@ -1,0 +1,81 @@
+"""Members: their preferences, suggested mentors, a direct request; both sides: "a good fit?"."""
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import Response
+
+from app import mail
+from app.deps import FormDep, MatchPartyUser, MemberUser, SessionDep, SettingsDep
+from app.errors import TelosError
+from app.forms import validate
+from app.matching import service as matching
+from app.matching.forms import PreferencesForm, form_data
+from app.web import redirect, render, safe_next
+
+router = APIRouter()
+PREFERENCE_LISTS = ("themes", "languages", "wishes")
+
+
+@router.get("/my-mentor")
+def my_mentor(
+    request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return render(request, "matching/my_mentor.html", {
+        **matching.member_page(session, user=member.user, encoder_name=settings.encoder),
+        "errors": {}, "back_to": "/my-mentor",
+    })
+
+
+@router.post("/my-mentor/preferences")
+def save_preferences(
+    request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
+    form: FormDep,
+) -> Response:
+    assert member.user.id is not None
+    back_to = safe_next(str(form.get("next", "")), "/my-mentor")
+    submitted = form_data(form, lists=PREFERENCE_LISTS)
+    data, errors = validate(PreferencesForm, submitted)
+    if data is not None and set(data.themes) - matching.theme_keys(session):
+        errors = {"themes": "Choose themes from the list."}
+    if data is None or errors:
+        page = matching.member_page(session, user=member.user, encoder_name=settings.encoder)
+        kept = {name: submitted.get(name, "") for name in (*PREFERENCE_LISTS, "wants")}
+        return render(request, "matching/my_mentor.html", {
+            **page, "preferences": kept, "errors": errors, "back_to": back_to,
+        }, status_code=400)
+    matching.save_preferences(session, user_id=member.user.id, themes=data.themes,
+                              languages=data.languages, wishes=data.wishes, wants=data.wants)
+    return redirect(request, back_to,
+                    message="Saved. The suggestions below now take your choices into account.")
+
+
+@router.post("/my-mentor/request")
+def request_mentor(
+    request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
+    form: FormDep, background: BackgroundTasks,
+) -> Response:
+    value = str(form.get("mentor_id", ""))
+    if not value.isdigit():
+        raise TelosError("Choose a mentor from the suggestions.")
+    _match, mails = matching.request_mentor(session, member=member.user, mentor_id=int(value),
+                                            base_url=settings.base_url)
+    for message in mails:
+        background.add_task(mail.send, settings, message)
+    return redirect(request, safe_next(str(form.get("next", "")), "/my-mentor"),
+                    message="Your request is on its way. You will hear by e-mail once the "
+                            "mentor answers.")
+
+
+@router.post("/matches/{match_id}/fit")
+def answer_fit(
+    request: Request, person: MatchPartyUser, session: SessionDep, form: FormDep, match_id: int
+) -> Response:
+    assert person.user.id is not None
+    match = matching.own_match(session, match_id=match_id, user_id=person.user.id)
+    answer = form.get("fit")
+    if answer not in ("yes", "no"):
+        raise TelosError("Answer yes or no.")
+    matching.answer_fit(session, match=match, user_id=person.user.id, fit=answer == "yes")
+    default = "/mentor/requests" if person.user.id == match.mentor_id else "/my-mentor"
+    return redirect(request, safe_next(str(form.get("next", "")), default), message=(
+        "Thank you. Glad it fits." if answer == "yes" else
+        "Thank you for saying so. The match has ended; the member will be matched again."))

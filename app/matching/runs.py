@@ -1,0 +1,362 @@
+"""Match runs: a manager starts one for a cohort, reviews the draft, overrides, publishes."""
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from app import mail
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.audit import service as audit
+from app.clock import now
+from app.community import service as community
+from app.community.models import Cohort
+from app.errors import NotFound, TelosError
+from app.journeys import service as journeys
+from app.matching import engine
+from app.matching import service as matching
+from app.matching.models import (
+    CohortWeights,
+    Match,
+    MatchRun,
+    MatchSource,
+    MatchStatus,
+    RunStatus,
+)
+
+ALTERNATIVES = 3
+
+
+class AlreadyPublished(TelosError):
+    status_code = 409
+    title = "Already published"
+
+
+class DraftConflict(TelosError):
+    status_code = 409
+    title = "That change cannot be made"
+
+
+# Weights ----------------------------------------------------------------------------------
+
+
+def weights_for(session: Session, *, cohort_id: int) -> engine.Weights:
+    row = session.exec(select(CohortWeights).where(CohortWeights.cohort_id == cohort_id)).first()
+    if row is None:
+        return engine.Weights()
+    return engine.Weights(text=row.text, themes=row.themes, time_zone=row.time_zone,
+                          wishes=row.wishes)
+
+
+def save_weights(
+    session: Session, *, cohort_id: int, weights: engine.Weights, by_id: int | None
+) -> None:
+    row = session.exec(select(CohortWeights).where(CohortWeights.cohort_id == cohort_id)).first()
+    row = row or CohortWeights(cohort_id=cohort_id)
+    row.text, row.themes = weights.text, weights.themes
+    row.time_zone, row.wishes = weights.time_zone, weights.wishes
+    row.updated_by_id, row.updated_at = by_id, now()
+    session.add(row)
+    session.flush()
+
+
+# The pool and the overview ------------------------------------------------------------------
+
+
+def pool(session: Session, *, cohort_id: int) -> list[User]:
+    """The cohort's members who have no mentor and no request waiting for an answer."""
+    users = [accounts.get_user(session, user_id)
+             for user_id in journeys.cohort_member_ids(session, cohort_id=cohort_id)]
+    return sorted(
+        (user for user in users if user is not None and user.is_active and user.id is not None
+         and Role.member in accounts.roles_of(session, user.id)
+         and matching.open_match(session, member_id=user.id) is None),
+        key=lambda user: user.display_name,
+    )
+
+
+@dataclass(frozen=True)
+class CohortOverview:
+    cohort: Cohort
+    pool_size: int
+    runs: list[MatchRun]
+    weights: engine.Weights
+
+
+def overview(session: Session) -> list[CohortOverview]:
+    return [
+        CohortOverview(cohort, len(pool(session, cohort_id=cohort.id or 0)),
+                       runs_of(session, cohort_id=cohort.id or 0),
+                       weights_for(session, cohort_id=cohort.id or 0))
+        for cohort in community.cohorts(session)
+    ]
+
+
+def runs_of(session: Session, *, cohort_id: int) -> list[MatchRun]:
+    return list(session.exec(select(MatchRun).where(MatchRun.cohort_id == cohort_id)
+                             .order_by(col(MatchRun.id).desc())))
+
+
+def get_run(session: Session, run_id: int) -> MatchRun:
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound("There is no match run with that number.")
+    return run
+
+
+def draft_run(session: Session, run_id: int) -> MatchRun:
+    run = get_run(session, run_id)
+    if run.status != RunStatus.draft:
+        raise AlreadyPublished(f"Run {run.id} is already published; start a new run to "
+                               "change anything.")
+    return run
+
+
+# Running the matcher ---------------------------------------------------------------------------
+
+
+def start_run(session: Session, *, cohort_id: int, by_id: int | None, encoder: str) -> MatchRun:
+    """A draft for the cohort's pool; an earlier draft of the same cohort is reused, so two
+    managers do not review two drafts of one pool."""
+    community.get_cohort(session, cohort_id)
+    existing = session.exec(select(MatchRun).where(
+        MatchRun.cohort_id == cohort_id, MatchRun.status == RunStatus.draft)).first()
+    if existing is not None:
+        return rerun(session, run=existing)
+    weights = weights_for(session, cohort_id=cohort_id)
+    run = MatchRun(cohort_id=cohort_id, status=RunStatus.draft, weights=asdict(weights),
+                   encoder=encoder, started_by_id=by_id)
+    session.add(run)
+    session.flush()
+    _compute(session, run)
+    return run
+
+
+def rerun(session: Session, *, run: MatchRun) -> MatchRun:
+    """Scores again with the cohort's current weights; pinned rows and exclusions stay."""
+    session.execute(delete(Match).where(col(Match.run_id) == run.id,
+                                        col(Match.status) == MatchStatus.draft,
+                                        col(Match.pinned).is_(False)))
+    run.weights = asdict(weights_for(session, cohort_id=run.cohort_id))
+    run.rerun_at = now()
+    session.add(run)
+    session.flush()
+    _compute(session, run)
+    return run
+
+
+def _drafts(session: Session, run_id: int | None) -> list[Match]:
+    return list(session.exec(select(Match).where(Match.run_id == run_id,
+                                                 Match.status == MatchStatus.draft)))
+
+
+def _compute(session: Session, run: MatchRun) -> None:
+    kept = _drafts(session, run.id)
+    taken = {match.member_id for match in kept}
+    members = [user for user in pool(session, cohort_id=run.cohort_id) if user.id not in taken]
+    everyone = matching.mentors(session)
+    held = {mentor.user.id: 0 for mentor in everyone}
+    for match in kept:
+        held[match.mentor_id] = held.get(match.mentor_id, 0) + 1
+    profiles = [_with_free(matching.engine_mentor(mentor), mentor.free - held[mentor.user.id])
+                for mentor in everyone]
+    if not members or not profiles:
+        return
+    excluded = {(str(member), str(mentor)) for member, mentor in run.excluded}
+    result = engine.match_cohort(
+        [matching.member_profile(session, user=user) for user in members], profiles,
+        weights=engine.Weights(**run.weights), encoder=matching.make_encoder(run.encoder),
+        theme_labels=community.theme_labels(session),
+        # Someone who is both a member and a mentor is never their own mentor.
+        declined=matching.ended_pairs(session) | {(str(user.id), str(user.id)) for user in members},
+        excluded=excluded, top_k=ALTERNATIVES + 5,
+    )
+    candidates, chosen = result.candidates, result.assignment
+    for pair in chosen.pairs:
+        others = [c for c in candidates.get(pair.member_id, [])
+                  if c.mentor_id != pair.mentor_id and (c.member_id, c.mentor_id) not in excluded]
+        session.add(_draft(run, pair, others[:ALTERNATIVES]))
+    session.flush()
+
+
+def _with_free(profile: engine.MentorProfile, free: int) -> engine.MentorProfile:
+    return engine.MentorProfile(
+        id=profile.id, text=profile.text, themes=profile.themes, languages=profile.languages,
+        utc_offset_hours=profile.utc_offset_hours, offers=profile.offers,
+        capacity=max(free, 0), accepting=profile.accepting,
+    )
+
+
+def _draft(run: MatchRun, pair: engine.Candidate, others: list[engine.Candidate]) -> Match:
+    return Match(
+        run_id=run.id, member_id=int(pair.member_id), mentor_id=int(pair.mentor_id),
+        source=MatchSource.run, status=MatchStatus.draft, score=pair.score,
+        explanation=pair.explanation, parts=dict(pair.parts),
+        alternatives=[{"mentor_id": int(other.mentor_id), "score": other.score,
+                       "explanation": other.explanation} for other in others],
+    )
+
+
+# Reviewing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alternative:
+    mentor_id: int
+    name: str
+    score: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    match: Match
+    member_name: str
+    mentor_name: str
+    alternatives: list[Alternative]
+
+
+@dataclass(frozen=True)
+class Review:
+    run: MatchRun
+    cohort: Cohort
+    rows: list[ReviewRow]
+    unmatched: list[User]
+    mentors: list[matching.Mentor]
+    excluded: list[tuple[str, str]]
+
+
+def review(session: Session, *, run_id: int) -> Review:
+    run = get_run(session, run_id)
+    names = {mentor.user.id: mentor.user.display_name for mentor in matching.mentors(session)}
+    matches = (_drafts(session, run.id) if run.status == RunStatus.draft else list(
+        session.exec(select(Match).where(Match.run_id == run.id))))
+    rows = [_row(session, match, names) for match in matches]
+    rows.sort(key=lambda row: row.member_name)
+    matched = {match.member_id for match in matches}
+    unmatched = ([user for user in pool(session, cohort_id=run.cohort_id)
+                  if user.id not in matched] if run.status == RunStatus.draft else [])
+    return Review(run, community.get_cohort(session, run.cohort_id), rows, unmatched,
+                  matching.mentors(session), _excluded_names(session, run))
+
+
+def _row(session: Session, match: Match, names: dict[int | None, str]) -> ReviewRow:
+    member = accounts.get_user(session, match.member_id)
+    alternatives = [Alternative(alt["mentor_id"], names.get(alt["mentor_id"], "a former mentor"),
+                                alt["score"], alt["explanation"]) for alt in match.alternatives]
+    return ReviewRow(match, member.display_name if member else "a deleted account",
+                     names.get(match.mentor_id, "a former mentor"), alternatives)
+
+
+def _excluded_names(session: Session, run: MatchRun) -> list[tuple[str, str]]:
+    def name(user_id: int) -> str:
+        user = accounts.get_user(session, user_id)
+        return user.display_name if user else "a deleted account"
+
+    return [(name(member), name(mentor)) for member, mentor in run.excluded]
+
+
+def draft_match(session: Session, *, run: MatchRun, match_id: int) -> Match:
+    match = session.get(Match, match_id)
+    if match is None or match.run_id != run.id or match.status != MatchStatus.draft:
+        raise NotFound("This run has no such suggestion; it may have been re-run.")
+    return match
+
+
+def pin(session: Session, *, match: Match, pinned: bool) -> None:
+    match.pinned = pinned
+    session.add(match)
+    session.flush()
+
+
+def exclude(session: Session, *, run: MatchRun, match: Match) -> None:
+    """This pair is never suggested in this run again; the member waits for a re-run."""
+    run.excluded = [*run.excluded, [match.member_id, match.mentor_id]]
+    session.add(run)
+    session.delete(match)
+    session.flush()
+
+
+def choose_mentor(
+    session: Session, *, run: MatchRun, member_id: int, mentor_id: int,
+    match: Match | None = None,
+) -> Match:
+    """A manager's own choice (a swap to an alternative, or a mentor for someone the run
+    left out); it is pinned, so a re-run keeps it."""
+    mentor = next(iter(matching.mentors(session, only_ids=[mentor_id])), None)
+    member = accounts.get_user(session, member_id)
+    if mentor is None or member is None or mentor_id == member_id:
+        raise NotFound("There is no such mentor or member.")
+    if match is None and any(row.member_id == member_id for row in _drafts(session, run.id)):
+        raise DraftConflict("This member already has a mentor in this draft; swap it instead.")
+    _refuse_if_full(session, run=run, mentor=mentor, leaving=match)
+    pick = engine.score_pair(matching.member_profile(session, user=member),
+                             _with_free(matching.engine_mentor(mentor), 1),
+                             weights=engine.Weights(**run.weights),
+                             theme_labels=community.theme_labels(session))
+    match = match or Match(run_id=run.id, member_id=member_id, mentor_id=mentor_id,
+                           source=MatchSource.manager, status=MatchStatus.draft)
+    match.mentor_id, match.source, match.pinned = mentor_id, MatchSource.manager, True
+    match.score = pick.score if pick else 0.0
+    match.explanation = pick.explanation if pick else (
+        "chosen by a manager; the matcher would not pair them (no shared language, or "
+        "declined before)")
+    match.parts = dict(pick.parts) if pick else {}
+    session.add(match)
+    session.flush()
+    return match
+
+
+def _refuse_if_full(
+    session: Session, *, run: MatchRun, mentor: matching.Mentor, leaving: Match | None
+) -> None:
+    drafted = sum(1 for match in _drafts(session, run.id)
+                  if match.mentor_id == mentor.user.id and match is not leaving)
+    if drafted >= mentor.free:
+        raise DraftConflict(f"{mentor.user.display_name} has no free place left in this run "
+                           f"(capacity {mentor.profile.capacity}). Pick someone else, or free "
+                           "one of their places first.")
+
+
+def publish(
+    session: Session, *, run: MatchRun, by_id: int | None, base_url: str
+) -> tuple[int, list[mail.Mail]]:
+    """Turns the draft into proposals and tells both sides. The status is checked in the
+    UPDATE itself, so publishing twice (two tabs, two managers) proposes nothing twice."""
+    result = session.execute(
+        update(MatchRun).where(col(MatchRun.id) == run.id,
+                               col(MatchRun.status) == RunStatus.draft)
+        .values(status=RunStatus.published, published_at=now(), published_by_id=by_id)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyPublished(f"Run {run.id} was already published; nothing was sent twice.")
+    session.refresh(run)
+    mails: list[mail.Mail] = []
+    proposed = 0
+    for match in _drafts(session, run.id):
+        if matching.open_match(session, member_id=match.member_id) is not None:
+            # The member found a mentor another way since the draft was made.
+            match.status = MatchStatus.withdrawn
+        else:
+            match.status, match.proposed_at = MatchStatus.proposed, now()
+            mails.extend(_proposal_mails(session, match, base_url=base_url))
+            proposed += 1
+        session.add(match)
+        session.flush()
+    audit.record(session, action="match_run.published", actor_id=by_id, target_type="match_run",
+                 target_id=run.id, cohort_id=run.cohort_id, proposed=proposed)
+    return proposed, mails
+
+
+def _proposal_mails(session: Session, match: Match, *, base_url: str) -> list[mail.Mail]:
+    member, mentor = (accounts.get_user(session, match.member_id),
+                      accounts.get_user(session, match.mentor_id))
+    assert member is not None and mentor is not None
+    to_member = mail.Mail(
+        to=member.email, subject="A mentor has been suggested for you",
+        body=(f"Hello {member.display_name},\n\nYour community team suggests {mentor.display_name}"
+              f" as your mentor: {match.explanation}.\n\n{mentor.display_name} has been asked "
+              f"and will answer soon. You can follow it here:\n\n{base_url}/my-mentor\n"),
+    )
+    return [to_member, matching.request_mail(mentor, member, base_url=base_url)]

@@ -1,0 +1,531 @@
+"""Mentor profiles, members' preferences, requests and their answers, and match history.
+
+Manager runs (draft, review, publish) are in `app.matching.runs`; the scoring itself is
+the pure engine in `app.matching.engine`.
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from app import mail
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.clock import now
+from app.community import content
+from app.community import service as community
+from app.community import themes as themes_registry
+from app.errors import NotFound, TelosError
+from app.journeys import service as journeys
+from app.journeys import statements
+from app.journeys.models import Visibility
+from app.matching import engine
+from app.matching.models import (
+    OPEN_STATUSES,
+    Match,
+    MatchPreferences,
+    MatchSource,
+    MatchStatus,
+    MentorProfile,
+)
+
+# What a member may want from a mentor, and what a mentor may offer: one shared list.
+WISHES = {
+    "listening": "Someone who listens and asks good questions",
+    "career": "Practical advice about work or study",
+    "introductions": "Introductions to people and groups",
+    "first_steps": "Help taking a first step",
+    "check_ins": "Regular check-ins to keep me on track",
+}
+NOT_A_GOOD_FIT = "not a good fit"
+
+
+class AlreadyAnswered(TelosError):
+    status_code = 409
+    title = "Already answered"
+
+
+class RequestRefused(TelosError):
+    status_code = 409
+    title = "This request cannot be made"
+
+
+# Profiles and preferences ------------------------------------------------------------------
+
+
+def mentor_profile(session: Session, *, user_id: int) -> MentorProfile | None:
+    return session.exec(select(MentorProfile).where(MentorProfile.user_id == user_id)).first()
+
+
+def save_mentor_profile(session: Session, *, user_id: int, **fields: Any) -> MentorProfile:
+    profile = mentor_profile(session, user_id=user_id) or MentorProfile(user_id=user_id)
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.updated_at = now()
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def set_accepting(session: Session, *, user_id: int, accepting: bool) -> MentorProfile:
+    return save_mentor_profile(session, user_id=user_id, accepting=accepting)
+
+
+def preferences(session: Session, *, user_id: int) -> MatchPreferences | None:
+    return session.exec(
+        select(MatchPreferences).where(MatchPreferences.user_id == user_id)
+    ).first()
+
+
+def save_preferences(
+    session: Session, *, user_id: int, themes: list[str], languages: list[str],
+    wishes: list[str], wants: str,
+) -> MatchPreferences:
+    prefs = preferences(session, user_id=user_id) or MatchPreferences(user_id=user_id)
+    prefs.themes, prefs.languages, prefs.wishes = themes, languages, wishes
+    prefs.wants, prefs.updated_at = wants.strip(), now()
+    session.add(prefs)
+    session.flush()
+    return prefs
+
+
+def utc_offset_hours(time_zone: str, at: datetime | None = None) -> float | None:
+    try:
+        offset = ZoneInfo(time_zone).utcoffset(at or now())
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return None if offset is None else offset.total_seconds() / 3600
+
+
+# What the engine sees -----------------------------------------------------------------------
+
+
+def member_profile(session: Session, *, user: User) -> engine.MemberProfile:
+    """The member's purpose as the matcher reads it: their newest statement, chosen values,
+    themes and what they want from a mentor; never their reflections."""
+    assert user.id is not None
+    prefs = preferences(session, user_id=user.id) or MatchPreferences(user_id=user.id)
+    enrolment = journeys.current_enrolment(session, user_id=user.id)
+    pieces: list[str] = []
+    if enrolment is not None and enrolment.id is not None:
+        statement = statements.latest(session, enrolment_id=enrolment.id)
+        pieces.append(statement.text if statement else "")
+        pieces.append(", ".join(journeys.chosen_values(session, enrolment=enrolment)))
+    pieces.append(prefs.wants)
+    return engine.MemberProfile(
+        id=str(user.id), text="\n".join(piece for piece in pieces if piece),
+        themes=frozenset(prefs.themes), languages=frozenset(prefs.languages),
+        utc_offset_hours=utc_offset_hours(user.time_zone), wishes=frozenset(prefs.wishes),
+    )
+
+
+def mentor_loads(session: Session) -> dict[int, int]:
+    """Open matches (proposed or accepted) per mentor: the places they already fill."""
+    rows = session.exec(
+        select(Match.mentor_id, func.count()).where(col(Match.status).in_(OPEN_STATUSES))
+        .group_by(col(Match.mentor_id))
+    )
+    return {mentor_id: count for mentor_id, count in rows}
+
+
+@dataclass(frozen=True)
+class Mentor:
+    user: User
+    profile: MentorProfile
+    load: int
+
+    @property
+    def free(self) -> int:
+        return max(self.profile.capacity - self.load, 0)
+
+
+def mentors(session: Session, *, only_ids: Collection[int] | None = None) -> list[Mentor]:
+    """Every active mentor with a profile, with how many mentees they have now."""
+    query = (select(User, MentorProfile).join(MentorProfile,
+                                              col(MentorProfile.user_id) == User.id)
+             .where(col(User.is_active)).order_by(col(User.display_name)))
+    if only_ids is not None:
+        query = query.where(col(User.id).in_(list(only_ids)))
+    loads = mentor_loads(session)
+    return [Mentor(user, profile, loads.get(user.id or 0, 0))
+            for user, profile in session.exec(query)]
+
+
+def engine_mentor(mentor: Mentor) -> engine.MentorProfile:
+    profile = mentor.profile
+    return engine.MentorProfile(
+        id=str(mentor.user.id), text=f"{profile.bio}\n{profile.experience}",
+        themes=frozenset(profile.themes), languages=frozenset(profile.languages),
+        utc_offset_hours=utc_offset_hours(mentor.user.time_zone),
+        offers=frozenset(profile.offers), capacity=mentor.free, accepting=profile.accepting,
+    )
+
+
+def ended_pairs(session: Session) -> set[tuple[str, str]]:
+    """Pairs that must never be suggested again: declined, or found not a good fit."""
+    rows = session.exec(select(Match.member_id, Match.mentor_id).where(or_(
+        col(Match.status) == MatchStatus.declined,
+        (col(Match.status) == MatchStatus.ended) & (Match.end_reason == NOT_A_GOOD_FIT),
+    )))
+    return {(str(member), str(mentor)) for member, mentor in rows}
+
+
+def make_encoder(name: str) -> Any:
+    return engine.make_encoder(name)
+
+
+# The member's side ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MentorSuggestion:
+    mentor_id: int
+    name: str
+    bio: str
+    themes: list[str]
+    languages: list[str]
+    explanation: str
+    score: float
+
+
+def suggested_mentors(
+    session: Session, *, user: User, encoder_name: str, k: int = 3
+) -> list[MentorSuggestion]:
+    member = member_profile(session, user=user)
+    available = [mentor for mentor in mentors(session) if mentor.user.id != user.id]
+    if not available:
+        return []
+    labels = community.theme_labels(session)
+    ranked = engine.score_candidates(
+        [member], [engine_mentor(mentor) for mentor in available],
+        encoder=make_encoder(encoder_name), theme_labels=labels,
+        declined=ended_pairs(session), top_k=k,
+    ).get(member.id, [])
+    by_id = {str(mentor.user.id): mentor for mentor in available}
+    return [_suggestion(by_id[pick.mentor_id], pick, labels) for pick in ranked]
+
+
+def _suggestion(mentor: Mentor, pick: engine.Candidate, labels: dict[str, str]) -> MentorSuggestion:
+    assert mentor.user.id is not None
+    return MentorSuggestion(
+        mentor_id=mentor.user.id, name=mentor.user.display_name, bio=mentor.profile.bio,
+        themes=[labels.get(key, key) for key in mentor.profile.themes],
+        languages=mentor.profile.languages, explanation=pick.explanation, score=pick.score,
+    )
+
+
+def suggested_content(
+    session: Session, *, user: User, encoder_name: str, k: int = 5, stage: str | None = None
+) -> list[Any]:
+    return list(content.suggestions(session, member=member_profile(session, user=user), k=k,
+                                    stage=stage, encoder=make_encoder(encoder_name)))
+
+
+def open_match(session: Session, *, member_id: int) -> Match | None:
+    return session.exec(
+        select(Match).where(Match.member_id == member_id, col(Match.status).in_(OPEN_STATUSES))
+        .order_by(col(Match.id).desc())
+    ).first()
+
+
+def request_mentor(
+    session: Session, *, member: User, mentor_id: int, base_url: str
+) -> tuple[Match, list[mail.Mail]]:
+    """The member asks a mentor directly; the mentor sees it as a request to answer."""
+    assert member.id is not None
+    if open_match(session, member_id=member.id) is not None:
+        raise RequestRefused("You already have a mentor or a request waiting for an answer. "
+                             "One at a time: wait for the answer first.")
+    mentor = next(iter(mentors(session, only_ids=[mentor_id])), None)
+    if mentor is None or mentor.user.id == member.id:
+        raise NotFound("There is no mentor at this address.")
+    _refuse_unless_possible(session, member=member, mentor=mentor)
+    pick = engine.score_pair(member_profile(session, user=member), engine_mentor(mentor),
+                             theme_labels=community.theme_labels(session))
+    match = Match(member_id=member.id, mentor_id=mentor_id, source=MatchSource.member,
+                  status=MatchStatus.proposed, score=pick.score if pick else 0.0,
+                  explanation=pick.explanation if pick else "", created_by_id=member.id,
+                  parts=dict(pick.parts) if pick else {}, proposed_at=now())
+    session.add(match)
+    session.flush()
+    return match, [request_mail(mentor.user, member, base_url=base_url)]
+
+
+def _refuse_unless_possible(session: Session, *, member: User, mentor: Mentor) -> None:
+    if (str(member.id), str(mentor.user.id)) in ended_pairs(session):
+        raise RequestRefused("This mentor and you have been matched before and it did not "
+                             "go ahead, so they cannot be asked again. Choose another mentor.")
+    if not mentor.profile.accepting or mentor.free == 0:
+        raise RequestRefused(f"{mentor.user.display_name} is not taking new mentees just now. "
+                             "Choose another mentor.")
+    wanted = set(member_profile(session, user=member).languages)
+    if wanted and mentor.profile.languages and not wanted & set(mentor.profile.languages):
+        raise RequestRefused(f"{mentor.user.display_name} does not speak any of the languages "
+                             "you chose. Choose another mentor, or add a language.")
+
+
+def request_mail(mentor: User, member: User, *, base_url: str) -> mail.Mail:
+    return mail.Mail(
+        to=mentor.email, subject=f"{member.display_name} would like you as their mentor",
+        body=(f"Hello {mentor.display_name},\n\n{member.display_name} would like you to "
+              "mentor them on their purpose journey. Read what they chose to share and "
+              f"accept or decline here:\n\n{base_url}/mentor/requests\n"),
+    )
+
+
+# The mentor's side ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MenteeView:
+    """A match as its mentor sees it: only what the member chose to share."""
+
+    match: Match
+    member_name: str
+    statement: str | None
+    themes: list[str]
+    wishes: list[str]
+    wants: str
+
+
+def mentee_views(session: Session, *, mentor_id: int) -> list[MenteeView]:
+    matches = session.exec(
+        select(Match).where(Match.mentor_id == mentor_id, col(Match.status).in_(OPEN_STATUSES))
+        .order_by(col(Match.proposed_at))
+    )
+    return [_mentee_view(session, match) for match in matches]
+
+
+def shared_statement(session: Session, *, member_id: int) -> str | None:
+    """The member's newest statement, only if they shared it with their mentor or everyone."""
+    enrolment = journeys.current_enrolment(session, user_id=member_id)
+    if enrolment is None or enrolment.id is None:
+        return None
+    latest = statements.latest(session, enrolment_id=enrolment.id)
+    if latest is None or latest.visibility == Visibility.private:
+        return None
+    return latest.text
+
+
+def _mentee_view(session: Session, match: Match) -> MenteeView:
+    member = accounts.get_user(session, match.member_id)
+    assert member is not None
+    prefs = preferences(session, user_id=match.member_id) or MatchPreferences(user_id=0)
+    labels = community.theme_labels(session)
+    return MenteeView(
+        match=match, member_name=member.display_name,
+        statement=shared_statement(session, member_id=match.member_id),
+        themes=[labels.get(key, key) for key in prefs.themes],
+        wishes=[WISHES[key] for key in prefs.wishes if key in WISHES], wants=prefs.wants,
+    )
+
+
+def own_match(session: Session, *, match_id: int, user_id: int) -> Match:
+    """The match only for its member or its mentor; for anyone else it does not exist."""
+    match = session.get(Match, match_id)
+    if match is None or user_id not in (match.member_id, match.mentor_id) \
+            or match.status == MatchStatus.draft:
+        raise NotFound("There is no match of yours at this address.")
+    return match
+
+
+def _answer(session: Session, *, match: Match, status: MatchStatus, reason: str = "") -> None:
+    """Moves a proposal on only if it is still a proposal: checked in the UPDATE itself, so
+    two answers (two tabs, or a manager and a mentor) cannot both win."""
+    result = session.execute(
+        update(Match)
+        .where(col(Match.id) == match.id, col(Match.status) == MatchStatus.proposed)
+        .values(status=status, decline_reason=reason.strip(), answered_at=now())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(match)
+        answered = MatchStatus(match.status).value
+        raise AlreadyAnswered(f"This request was already {answered}; nothing changed.")
+    session.refresh(match)
+
+
+def accept(session: Session, *, match: Match, base_url: str) -> list[mail.Mail]:
+    _answer(session, match=match, status=MatchStatus.accepted)
+    return [_answer_mail(session, match, accepted=True, base_url=base_url)]
+
+
+def decline(session: Session, *, match: Match, reason: str, base_url: str) -> list[mail.Mail]:
+    """A declined pair is never suggested again; the member is back in the pool."""
+    _answer(session, match=match, status=MatchStatus.declined, reason=reason)
+    return [_answer_mail(session, match, accepted=False, base_url=base_url)]
+
+
+def _answer_mail(session: Session, match: Match, *, accepted: bool, base_url: str) -> mail.Mail:
+    member, mentor = (accounts.get_user(session, match.member_id),
+                      accounts.get_user(session, match.mentor_id))
+    assert member is not None and mentor is not None
+    if accepted:
+        news = (f"{mentor.display_name} has accepted to be your mentor. They will get in "
+                f"touch; their e-mail address is {mentor.email}.")
+    else:
+        news = (f"{mentor.display_name} cannot be your mentor just now. You are back in line "
+                "for the next round of suggestions, or you can ask another mentor yourself.")
+    return mail.Mail(to=member.email, subject="News about your mentor request",
+                     body=f"Hello {member.display_name},\n\n{news}\n\n{base_url}/my-mentor\n")
+
+
+def answer_fit(session: Session, *, match: Match, user_id: int, fit: bool) -> Match:
+    """Either side's "no" ends the match and returns the member to the pool."""
+    if match.status != MatchStatus.accepted:
+        raise AlreadyAnswered("This match is no longer running, so there is nothing to "
+                              "answer.")
+    side = "member_fit" if user_id == match.member_id else "mentor_fit"
+    values: dict[str, Any] = {side: fit}
+    if not fit:
+        values.update(status=MatchStatus.ended, end_reason=NOT_A_GOOD_FIT, ended_at=now())
+    result = session.execute(
+        update(Match).where(col(Match.id) == match.id,
+                            col(Match.status) == MatchStatus.accepted).values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyAnswered("This match was ended in the meantime; nothing changed.")
+    session.refresh(match)
+    return match
+
+
+def mentor_of(session: Session, *, member_id: int) -> tuple[Match, User] | None:
+    match = open_match(session, member_id=member_id)
+    if match is None:
+        return None
+    mentor = accounts.get_user(session, match.mentor_id)
+    assert mentor is not None
+    return match, mentor
+
+
+# History -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    match: Match
+    member_name: str
+    mentor_name: str
+
+    @property
+    def how(self) -> str:
+        if self.match.source == MatchSource.member:
+            return "requested by the member"
+        if self.match.source == MatchSource.manager:
+            return f"by hand, in run {self.match.run_id}" if self.match.run_id else "by hand"
+        return f"run {self.match.run_id}"
+
+    @property
+    def outcome(self) -> str:
+        match = self.match
+        if match.status == MatchStatus.ended and match.end_reason:
+            return f"ended: {match.end_reason}"
+        if match.status == MatchStatus.declined and match.decline_reason:
+            return f"declined: {match.decline_reason}"
+        return {MatchStatus.proposed: "waiting for the mentor",
+                MatchStatus.accepted: "running"}.get(match.status, str(match.status))
+
+
+def history(session: Session, *, limit: int = 500) -> list[HistoryRow]:
+    """Every match that left the draft stage, newest first."""
+    table = User.__table__  # type: ignore[attr-defined]
+    member, mentor = table.alias("member"), table.alias("mentor")
+    rows = session.exec(
+        select(Match, member.c.display_name, mentor.c.display_name)
+        .join(member, member.c.id == Match.member_id)
+        .join(mentor, mentor.c.id == Match.mentor_id)
+        .where(col(Match.status) != MatchStatus.draft)
+        .order_by(col(Match.proposed_at).desc(), col(Match.id).desc())
+        .limit(limit)
+    )
+    return [HistoryRow(match, member_name, mentor_name)
+            for match, member_name, mentor_name in rows]
+
+
+def theme_keys(session: Session) -> set[str]:
+    return {theme.key for theme in community.themes(session)}
+
+
+def labels_of(keys: Iterable[str], labels: dict[str, str]) -> list[str]:
+    return [labels.get(key, key) for key in keys]
+
+
+# What the member's pages show ----------------------------------------------------------------
+
+
+def preference_values(prefs: MatchPreferences | None) -> dict[str, Any]:
+    if prefs is None:
+        return {"themes": [], "languages": [], "wishes": [], "wants": ""}
+    return {"themes": prefs.themes, "languages": prefs.languages, "wishes": prefs.wishes,
+            "wants": prefs.wants}
+
+
+def member_page(
+    session: Session, *, user: User, encoder_name: str, mentors_wanted: bool = True,
+    content_wanted: bool = True, stage: str | None = None,
+) -> dict[str, Any]:
+    """Everything the member's matching views show: their mentor or request, the question
+    about fit, their preferences, and suggested mentors and content."""
+    from app.accounts.forms import LOCALES  # late: accounts' forms are not a service
+
+    assert user.id is not None
+    current = mentor_of(session, member_id=user.id)
+    show_mentors = mentors_wanted and current is None
+    return {
+        "current": current,
+        "preferences": preference_values(preferences(session, user_id=user.id)),
+        "theme_choices": [(theme.key, theme.label) for theme in community.themes(session)],
+        "language_choices": LOCALES, "wish_choices": WISHES,
+        "mentor_suggestions": (suggested_mentors(session, user=user, encoder_name=encoder_name)
+                               if show_mentors else []),
+        "content_suggestions": (suggested_content(session, user=user, encoder_name=encoder_name,
+                                                  stage=stage) if content_wanted else []),
+        "show_mentors": mentors_wanted, "show_content": content_wanted,
+    }
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    current: tuple[Match, User] | None
+    mentors: list[MentorSuggestion]
+    content: list[Any]
+    waiting_requests: int
+    has_profile: bool
+
+
+def home_summary(
+    session: Session, *, user: User, member: bool, mentor: bool, encoder_name: str
+) -> HomeSummary:
+    """The matching part of the home page: for a member their mentor (or suggestions) and
+    content; for a mentor how many requests wait."""
+    assert user.id is not None
+    current = mentor_of(session, member_id=user.id) if member else None
+    waiting = session.exec(select(func.count()).where(
+        Match.mentor_id == user.id, Match.status == MatchStatus.proposed)).one() if mentor else 0
+    return HomeSummary(
+        current=current,
+        mentors=(suggested_mentors(session, user=user, encoder_name=encoder_name)
+                 if member and current is None else []),
+        content=suggested_content(session, user=user, encoder_name=encoder_name) if member else [],
+        waiting_requests=waiting,
+        has_profile=mentor and mentor_profile(session, user_id=user.id) is not None,
+    )
+
+
+@themes_registry.register_use
+def _theme_uses(session: Session, key: str) -> list[str]:
+    """Mentor profiles and members' preferences tagged with the theme (JSON lists, so read
+    here rather than in SQL that differs between the databases)."""
+    mentors_using = sum(1 for tags in session.exec(select(MentorProfile.themes)) if key in tags)
+    members_using = sum(1 for tags in session.exec(select(MatchPreferences.themes))
+                        if key in tags)
+    uses = []
+    if mentors_using:
+        uses.append(f"{mentors_using} mentor profile{'s' if mentors_using > 1 else ''}")
+    if members_using:
+        uses.append(f"{members_using} member{'s' if members_using > 1 else ''}' choices")
+    return uses

@@ -1,0 +1,1 @@
+"""Research: studies, pseudonymised exports and the pre/post outcome report."""

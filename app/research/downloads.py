@@ -1,0 +1,215 @@
+"""Exporting a study: one format of one selection, written to a file or sent as it is
+written, and always recorded in the audit log before any of it leaves.
+
+CSV formats are streamed: the rows are counted first with COUNT queries in the request's
+transaction, the audit event is written with those counts and committed with the request,
+and only then are the rows read again (in a read-only transaction of their own) and sent.
+A response that dies half way is therefore still on record. The other formats (Parquet,
+SPSS, Stata, codebooks, the bundle) need the whole file before the first byte can go: they
+are written to a temporary file inside the request, the audit event gets the exact row
+count the writer returned, and the file is sent and then deleted.
+"""
+
+import io
+import logging
+import queue
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlmodel import Session
+
+from app.audit import service as audit
+from app.errors import NotFound
+from app.research import service
+from app.research.exports import FORMATS, ExportFormat, write_export
+from app.research.models import Study
+from app.research.service import Participant
+from app.research.source import Counts, Selection, count, export_source
+
+log = logging.getLogger(__name__)
+
+STREAMED = frozenset({"long", "wide", "scores"})
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+class UnknownFormat(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"There is no export format called {name!r}.")
+
+
+def export_format(name: str) -> ExportFormat:
+    if name not in FORMATS:
+        raise UnknownFormat(name)
+    return FORMATS[name]
+
+
+def filename(study: Study, fmt: ExportFormat) -> str:
+    return f"{study.slug}-{fmt.filename}"
+
+
+@dataclass
+class Prepared:
+    """An export ready to send: a finished file, or rows still to be written."""
+
+    filename: str
+    media_type: str
+    rows: int
+    path: Path | None = None
+    stream: Callable[[SessionFactory], Iterator[bytes]] | None = None
+
+
+def prepare(session: Session, *, study: Study, fmt_name: str, selection: Selection,
+            actor_id: int | None, actor: str) -> Prepared:
+    """The export of `selection` in one format, on record in the audit log."""
+    fmt = export_format(fmt_name)
+    people, counts = plan(session, study, selection)
+    name = filename(study, fmt)
+    if fmt.name in STREAMED:
+        rows = expected_rows(fmt.name, counts)
+        _record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
+                counts=counts, actor_id=actor_id, actor=actor)
+        return Prepared(filename=name, media_type=fmt.media_type, rows=rows,
+                        stream=lambda sessions: _stream(sessions, study, fmt, selection, people))
+    path, rows = write_file(session, study=study, fmt=fmt, selection=selection, people=people)
+    try:
+        _record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
+                counts=counts, actor_id=actor_id, actor=actor)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Prepared(filename=name, media_type=fmt.media_type, rows=rows, path=path)
+
+
+def plan(session: Session, study: Study,
+         selection: Selection) -> tuple[list[Participant], Counts]:
+    people = service.participants(session, study)
+    return people, count(session, selection, people)
+
+
+def export_to(session: Session, *, study: Study, fmt_name: str, selection: Selection,
+              out: BinaryIO, people: list[Participant], counts: Counts, actor: str,
+              progress: Any = None) -> int:
+    """The export written to `out` (the CLI's file), on record in the audit log."""
+    fmt = export_format(fmt_name)
+    rows = write_export(export_source(session, study, selection, people), fmt.name, out,
+                        progress)
+    _record(session, study=study, fmt=fmt, selection=selection, name=filename(study, fmt),
+            rows=rows, counts=counts, actor_id=None, actor=actor)
+    return rows
+
+
+def write_file(session: Session, *, study: Study, fmt: ExportFormat, selection: Selection,
+               people: list[Participant], progress: Any = None) -> tuple[Path, int]:
+    """The export in a temporary file (the caller deletes it), and the rows written."""
+    source = export_source(session, study, selection, people)
+    descriptor, name = tempfile.mkstemp(prefix="telos-export-")
+    path = Path(name)
+    try:
+        with open(descriptor, "wb") as handle:
+            rows = write_export(source, fmt.name, handle, progress)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, rows
+
+
+def progress_total(name: str, counts: Counts) -> int | None:
+    """What the writers' progress counts up to, where it is known before writing."""
+    return expected_rows(name, counts) if name in STREAMED else None
+
+
+def expected_rows(name: str, counts: Counts) -> int:
+    return {"long": counts.answers, "scores": counts.scores,
+            "wide": counts.participants}[name]
+
+
+def _record(session: Session, *, study: Study, fmt: ExportFormat, selection: Selection,
+            name: str, rows: int, counts: Counts, actor_id: int | None, actor: str) -> None:
+    audit.record(session, action="research.export", actor_id=actor_id, target_type="study",
+                 target_id=study.id, actor=actor, study=study.slug, format=fmt.name,
+                 filters=selection.as_filters(study), files=[name], rows=rows,
+                 counts=counts.as_dict())
+
+
+# Streaming: the writer pushes bytes into a file object; a response pulls them. A thread
+# runs the writer and a small queue between them holds it back while the client reads.
+
+_DONE = object()
+CHUNK_BYTES = 64 * 1024
+
+
+class _Stopped(Exception):
+    """The client went away; the writer stops at its next write."""
+
+
+class _QueueWriter(io.RawIOBase):
+    def __init__(self, out: "queue.Queue[object]", stop: threading.Event) -> None:
+        super().__init__()
+        self.out = out
+        self.stop = stop
+        self.buffer = bytearray()
+
+    def write(self, data: Any) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        while self.buffer:
+            if self.stop.is_set():
+                raise _Stopped()
+            try:
+                self.out.put(bytes(self.buffer), timeout=1)
+                self.buffer.clear()
+            except queue.Full:
+                continue
+
+    def writable(self) -> bool:
+        return True
+
+
+def _stream(sessions: SessionFactory, study: Study, fmt: ExportFormat, selection: Selection,
+            people: list[Participant]) -> Iterator[bytes]:
+    pipe: queue.Queue[object] = queue.Queue(maxsize=16)
+    stop = threading.Event()
+
+    def work() -> None:
+        outcome: object = _DONE
+        try:
+            with sessions() as session:
+                writer: Any = _QueueWriter(pipe, stop)
+                write_export(export_source(session, study, selection, people), fmt.name, writer)
+                writer.flush()
+        except _Stopped:
+            pass
+        except Exception as error:
+            log.exception("export of %s as %s failed while streaming", study.slug, fmt.name)
+            outcome = error
+        _put_until_stopped(pipe, outcome, stop)
+
+    thread = threading.Thread(target=work, name=f"export-{study.slug}", daemon=True)
+    thread.start()
+    try:
+        while (item := pipe.get()) is not _DONE:
+            if isinstance(item, Exception):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _put_until_stopped(pipe: "queue.Queue[object]", item: object, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            pipe.put(item, timeout=1)
+            return
+        except queue.Full:
+            continue

@@ -1,0 +1,75 @@
+"""Research tables: studies, who may see them, which cohorts they follow."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from app.clock import UTCDateTime, now
+
+
+class Study(SQLModel, table=True):
+    """A research project over one or more cohorts, under one consent document."""
+
+    __tablename__ = "study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    consent_key: str = Field(max_length=64)
+    # {"pre": [instrument keys], "post": [...], "followup": [...]}, in the order given.
+    battery: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    free_text: bool = False
+    # The key of every pseudonym in this study (hex of 32 random bytes). Never rendered,
+    # never exported: whoever holds it can test a guessed member id against a pseudonym.
+    secret: str = Field(max_length=64)
+    created_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True),
+    )
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class StudyCohort(SQLModel, table=True):
+    __tablename__ = "study_cohort"
+
+    study_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("study.id", ondelete="CASCADE"), primary_key=True))
+    cohort_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True, index=True))
+
+
+class StudyResearcher(SQLModel, table=True):
+    """A researcher who may see the study; only these ever learn that it exists."""
+
+    __tablename__ = "study_researcher"
+
+    study_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("study.id", ondelete="CASCADE"), primary_key=True))
+    user_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True))
+    added_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True),
+    )
+    added_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class KeptEnrolment(SQLModel, table=True):
+    """The cohort of an enrolment whose account was deleted while research consent held.
+
+    Deleting the account deletes the enrolment, so this is what still ties the answers
+    kept under `participant_code` to a cohort (and so to the studies that follow it).
+    """
+
+    __tablename__ = "kept_enrolment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_code: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
+    cohort_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("cohort.id", ondelete="CASCADE"), nullable=False, index=True))
+    # The consent document the member had agreed to, so a study can still check its key.
+    consent_key: str = Field(max_length=64)
+    kept_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
