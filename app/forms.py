@@ -57,3 +57,12 @@ def email_address(value: str) -> str:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise ValueError(f"That does not look like an e-mail address: {error}") from None
+
+
+def record_id(value: object) -> int | None:
+    """A database id sent in a form, or None: ASCII digits only (str.isdigit() also takes
+    "²", which int() refuses) and small enough for any integer column."""
+    text = value if isinstance(value, str) else ""
+    if text.isascii() and text.isdecimal() and len(text) < 10:
+        return int(text)
+    return None

@@ -14,7 +14,7 @@ from app.community import themes as theme_list
 from app.community.content_forms import KINDS, ContentForm, ThemeForm
 from app.community.models import ContentItem
 from app.deps import FormDep, ManagerUser, ReaderUser, SessionDep
-from app.forms import kept, validate
+from app.forms import kept, record_id, validate
 from app.web import redirect, render
 
 router = APIRouter()
@@ -191,7 +191,7 @@ def update_item(request: Request, manager: ManagerUser, session: SessionDep, for
     try:
         if data is not None:
             content.update_item(session, item=item, fields=data,
-                                base_version=int(base) if base.isdigit() else 0)
+                                base_version=record_id(base) or 0)
     except content.DuplicateTitle as taken:
         errors = {"title": taken.message}
     except content.EditConflict as conflict:

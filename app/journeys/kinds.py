@@ -61,6 +61,9 @@ class Kind:
     """A step kind that stores nothing and is done as soon as the member continues."""
 
     stores_answer = False
+    # The keys of the stored answer that hold the member's own words (what a study with
+    # free text may export); everything else (choices, e-mail addresses) never leaves.
+    written: tuple[str, ...] = ()
 
     def read(self, step: Any, form: FormData) -> tuple[dict[str, Any], Errors]:
         return {}, {}
@@ -81,6 +84,7 @@ class Content(Kind):
 
 class Reflection(Kind):
     stores_answer = True
+    written = ("responses",)
 
     def read(self, step: ReflectionStep, form: FormData) -> tuple[dict[str, Any], Errors]:
         responses, errors = {}, {}
@@ -137,6 +141,7 @@ class ValuesSort(Kind):
 
 class Choice(Kind):
     stores_answer = True
+    written = ("other",)
 
     def read(self, step: ChoiceStep, form: FormData) -> tuple[dict[str, Any], Errors]:
         allowed = [option.id for option in step.options] + ([OTHER] if step.other else [])
@@ -161,6 +166,7 @@ class Choice(Kind):
 
 class RatingList(Kind):
     stores_answer = True
+    written = ("rows",)
 
     def read(self, step: RatingListStep, form: FormData) -> tuple[dict[str, Any], Errors]:
         points = {str(point.value) for point in step.scale}
@@ -189,6 +195,7 @@ class RatingList(Kind):
 
 class PurposeStatement(Kind):
     stores_answer = True
+    written = ("parts", "statement")
 
     def read(self, step: PurposeStatementStep, form: FormData) -> tuple[dict[str, Any], Errors]:
         parts = {part.id: _text(form, f"part-{part.id}") for part in step.parts}
@@ -230,6 +237,7 @@ class Revise(PurposeStatement):
 
 class FeedbackRequestKind(Kind):
     stores_answer = True
+    written = ("question",)
 
     def read(self, step: FeedbackRequestStep, form: FormData) -> tuple[dict[str, Any], Errors]:
         question = _text(form, "question")
@@ -410,3 +418,6 @@ KINDS: dict[str, Kind] = {
 
 def kind_of(step: Step) -> Kind:
     return KINDS[step.kind]
+
+
+WRITTEN_KEYS = frozenset(key for kind in KINDS.values() for key in kind.written)

@@ -7,7 +7,7 @@ from app import mail
 from app.community import service as community
 from app.deps import FormDep, ManagerUser, SessionDep, SettingsDep
 from app.errors import NotFound, TelosError
-from app.forms import kept, validate
+from app.forms import kept, record_id, validate
 from app.matching import engine, runs
 from app.matching import service as matching
 from app.matching.forms import WeightsForm
@@ -119,10 +119,10 @@ def exclude(
 
 
 def _mentor_id(form: FormDep) -> int:
-    value = str(form.get("mentor_id", ""))
-    if not value.isdigit():
+    mentor_id = record_id(form.get("mentor_id"))
+    if mentor_id is None:
         raise TelosError("Choose a mentor from the list.")
-    return int(value)
+    return mentor_id
 
 
 @router.post("/matching/runs/{run_id}/matches/{match_id}/swap")

@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from app import mail
 from app.deps import FormDep, MatchPartyUser, MemberUser, SessionDep, SettingsDep
 from app.errors import TelosError
-from app.forms import validate
+from app.forms import record_id, validate
 from app.matching import service as matching
 from app.matching.forms import PreferencesForm, form_data
 from app.web import redirect, render, safe_next
@@ -53,10 +53,10 @@ def request_mentor(
     request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
     form: FormDep, background: BackgroundTasks,
 ) -> Response:
-    value = str(form.get("mentor_id", ""))
-    if not value.isdigit():
+    mentor_id = record_id(form.get("mentor_id"))
+    if mentor_id is None:
         raise TelosError("Choose a mentor from the suggestions.")
-    _match, mails = matching.request_mentor(session, member=member.user, mentor_id=int(value),
+    _match, mails = matching.request_mentor(session, member=member.user, mentor_id=mentor_id,
                                             base_url=settings.base_url)
     for message in mails:
         background.add_task(mail.send, settings, message)

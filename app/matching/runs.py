@@ -334,11 +334,19 @@ def publish(
     session.refresh(run)
     mails: list[mail.Mail] = []
     proposed = 0
+    # Things may have changed since the draft was made: the member found a mentor another
+    # way, the pair was declined, the mentor stopped taking mentees or filled up (another
+    # cohort's run, a direct request). Such drafts are withdrawn, never proposed.
+    ended = matching.ended_pairs(session)
+    free = {mentor.user.id: mentor.free if mentor.profile.accepting else 0
+            for mentor in matching.mentors(session)}
     for match in _drafts(session, run.id):
-        if matching.open_match(session, member_id=match.member_id) is not None:
-            # The member found a mentor another way since the draft was made.
+        if (matching.open_match(session, member_id=match.member_id) is not None
+                or (str(match.member_id), str(match.mentor_id)) in ended
+                or free.get(match.mentor_id, 0) < 1):
             match.status = MatchStatus.withdrawn
         else:
+            free[match.mentor_id] -= 1
             match.status, match.proposed_at = MatchStatus.proposed, now()
             mails.extend(_proposal_mails(session, match, base_url=base_url))
             proposed += 1

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app import mail
 from app.accounts import service as accounts
-from app.accounts.models import User
+from app.accounts.models import Role, User, UserRole
 from app.clock import now
 from app.community import content
 from app.community import service as community
@@ -145,9 +145,11 @@ class Mentor:
 
 
 def mentors(session: Session, *, only_ids: Collection[int] | None = None) -> list[Mentor]:
-    """Every active mentor with a profile, with how many mentees they have now."""
+    """Every active mentor with a profile, with how many mentees they have now. A profile
+    outlives a removed mentor role; such a person is no longer a mentor."""
     query = (select(User, MentorProfile).join(MentorProfile,
                                               col(MentorProfile.user_id) == User.id)
+             .join(UserRole, (col(UserRole.user_id) == User.id) & (UserRole.role == Role.mentor))
              .where(col(User.is_active)).order_by(col(User.display_name)))
     if only_ids is not None:
         query = query.where(col(User.id).in_(list(only_ids)))
@@ -301,15 +303,26 @@ def mentee_views(session: Session, *, mentor_id: int) -> list[MenteeView]:
     return [_mentee_view(session, match) for match in matches]
 
 
-def shared_statement(session: Session, *, member_id: int) -> str | None:
-    """The member's newest statement, only if they shared it with their mentor or everyone."""
+def shared_statement(
+    session: Session, *, member_id: int, their_mentor: bool = True
+) -> str | None:
+    """The member's newest statement, only if they shared it with everyone, or with their
+    mentor and this is their mentor."""
     enrolment = journeys.current_enrolment(session, user_id=member_id)
     if enrolment is None or enrolment.id is None:
         return None
     latest = statements.latest(session, enrolment_id=enrolment.id)
     if latest is None or latest.visibility == Visibility.private:
         return None
+    if latest.visibility == Visibility.mentor and not their_mentor:
+        return None
     return latest.text
+
+
+def chosen_by_member(match: Match) -> bool:
+    """A member's mentor is one they asked for, or one whose match is accepted: a mentor a
+    manager's run merely proposed is not theirs yet."""
+    return match.source == MatchSource.member or match.status == MatchStatus.accepted
 
 
 def _mentee_view(session: Session, match: Match) -> MenteeView:
@@ -319,7 +332,8 @@ def _mentee_view(session: Session, match: Match) -> MenteeView:
     labels = community.theme_labels(session)
     return MenteeView(
         match=match, member_name=member.display_name,
-        statement=shared_statement(session, member_id=match.member_id),
+        statement=shared_statement(session, member_id=match.member_id,
+                                   their_mentor=chosen_by_member(match)),
         themes=[labels.get(key, key) for key in prefs.themes],
         wishes=[WISHES[key] for key in prefs.wishes if key in WISHES], wants=prefs.wants,
     )

@@ -29,7 +29,7 @@ from app.research import service
 from app.research.exports import FORMATS, ExportFormat, write_export
 from app.research.models import Study
 from app.research.service import Participant
-from app.research.source import Counts, Selection, count, export_source
+from app.research.source import Counts, Selection, carries_free_text, count, export_source
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +72,13 @@ def prepare(session: Session, *, study: Study, fmt_name: str, selection: Selecti
     if fmt.name in STREAMED:
         rows = expected_rows(fmt.name, counts)
         _record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
-                counts=counts, actor_id=actor_id, actor=actor)
+                counts=counts, actor_id=actor_id, actor=actor, people=people)
         return Prepared(filename=name, media_type=fmt.media_type, rows=rows,
                         stream=lambda sessions: _stream(sessions, study, fmt, selection, people))
     path, rows = write_file(session, study=study, fmt=fmt, selection=selection, people=people)
     try:
         _record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
-                counts=counts, actor_id=actor_id, actor=actor)
+                counts=counts, actor_id=actor_id, actor=actor, people=people)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -99,7 +99,7 @@ def export_to(session: Session, *, study: Study, fmt_name: str, selection: Selec
     rows = write_export(export_source(session, study, selection, people), fmt.name, out,
                         progress)
     _record(session, study=study, fmt=fmt, selection=selection, name=filename(study, fmt),
-            rows=rows, counts=counts, actor_id=None, actor=actor)
+            rows=rows, counts=counts, actor_id=None, actor=actor, people=people)
     return rows
 
 
@@ -129,11 +129,14 @@ def expected_rows(name: str, counts: Counts) -> int:
 
 
 def _record(session: Session, *, study: Study, fmt: ExportFormat, selection: Selection,
-            name: str, rows: int, counts: Counts, actor_id: int | None, actor: str) -> None:
+            name: str, rows: int, counts: Counts, actor_id: int | None, actor: str,
+            people: list[Participant]) -> None:
+    # Free text leaves only in the bundle; the record says whether this one carried it.
+    free_text = fmt.name == "bundle" and carries_free_text(study, people)
     audit.record(session, action="research.export", actor_id=actor_id, target_type="study",
                  target_id=study.id, actor=actor, study=study.slug, format=fmt.name,
                  filters=selection.as_filters(study), files=[name], rows=rows,
-                 counts=counts.as_dict())
+                 counts=counts.as_dict(), free_text=free_text)
 
 
 # Streaming: the writer pushes bytes into a file object; a response pulls them. A thread

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.journeys.kinds import WRITTEN_KEYS
 from app.journeys.models import StatementVersion, StepAnswer
 from app.research.exports import (
     AnswerRow,
@@ -215,7 +216,8 @@ def text_rows(session: Session, people: Sequence[Participant]) -> Iterator[TextR
             .where(col(StepAnswer.enrolment_id).in_(list(by_enrolment)))
             .order_by(col(StepAnswer.id))
         ):
-            for name, text in _strings(data):
+            written = {key: value for key, value in data.items() if key in WRITTEN_KEYS}
+            for name, text in _strings(written):
                 texts[enrolment_id].append((f"step:{step_id}", name, when, text))
         for enrolment_id, number, text, when in session.exec(
             select(StatementVersion.enrolment_id, StatementVersion.number,
@@ -245,9 +247,14 @@ def _strings(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(value, f"{prefix}.{index}" if prefix else str(index))
 
 
+def carries_free_text(study: Study, people: Sequence[Participant]) -> bool:
+    """Whether the study allows free text and at least one participant's consent covers it."""
+    return study.free_text and any(person.free_text for person in people)
+
+
 def export_source(session: Session, study: Study, selection: Selection,
                   people: Sequence[Participant]) -> ExportSource:
-    free_text = study.free_text and any(p.free_text for p in people)
+    free_text = carries_free_text(study, people)
     return ExportSource(
         study=study.slug, waves=list(selection.waves),
         instruments=Instruments(session).specs(selection.instruments),

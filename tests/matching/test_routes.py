@@ -4,6 +4,7 @@ the member's preferences, requests and fit, and who may see and do what."""
 import re
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, User
@@ -359,3 +360,11 @@ def test_home_page_shows_mentor_suggestions_and_waiting_requests(
     member_browser = another_browser(browser)
     sign_in(member_browser, db)
     assert "Vera Mentor" in member_browser.get("/home").text
+
+
+@pytest.mark.parametrize("sent", ["", "tomas", "²", "9" * 30])
+def test_a_request_for_no_mentor_says_so(browser: Browser, db: Session, sent: str) -> None:
+    sign_in(browser, db, create_member(db))
+    response = browser.submit("/my-mentor/request", {"mentor_id": sent}, page="/my-mentor")
+    assert response.status_code == 400
+    assert "Choose a mentor from the suggestions." in response.text

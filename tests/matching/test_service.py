@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.accounts import service as accounts
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.audit.models import AuditEvent
 from app.community import service as community
 from app.journeys import service as journeys
@@ -12,6 +12,7 @@ from app.journeys.models import Visibility
 from app.matching import demo, runs
 from app.matching import service as matching
 from app.matching.models import Match, MatchSource, MatchStatus, RunStatus
+from tests.factories import create_user
 from tests.matching.factories import (
     PRIVATE_REFLECTION,
     create_cohort,
@@ -244,3 +245,56 @@ def test_demo_mentors_load_once_with_profiles(db: Session) -> None:
         assert profile is not None and profile.bio == mentor.bio and profile.themes
     labels = community.theme_labels(db)
     assert "Youth and education" in labels.values()
+
+
+def test_publish_withdraws_drafts_the_world_has_overtaken(db: Session) -> None:
+    first, second = create_cohort(db), create_cohort(db)
+    declined_member, full_member = create_member(db, first), create_member(db, second)
+    picky = create_mentor(db, capacity=1)
+    run_one, run_two = start(db, first.id), start(db, second.id)
+    assert {m.mentor_id for m in drafts(db, run_one).values()} == {picky.id}
+    assert {m.mentor_id for m in drafts(db, run_two).values()} == {picky.id}
+    # After both drafts were made the member asks the mentor directly and is declined.
+    match, _ = matching.request_mentor(db, member=declined_member, mentor_id=picky.id or 0,
+                                       base_url=BASE)
+    matching.decline(db, match=match, reason="", base_url=BASE)
+    assert runs.publish(db, run=run_one, by_id=None, base_url=BASE)[0] == 0
+    # The second cohort's draft still fits the one place, and fills it.
+    assert runs.publish(db, run=run_two, by_id=None, base_url=BASE)[0] == 1
+    statuses = {(m.member_id, m.status) for m in db.exec(
+        select(Match).where(Match.mentor_id == picky.id, Match.run_id.is_not(None)))}  # type: ignore[union-attr]
+    assert statuses == {(declined_member.id, MatchStatus.withdrawn),
+                        (full_member.id, MatchStatus.proposed)}
+
+
+def test_publish_never_fills_a_mentor_past_capacity(db: Session) -> None:
+    first, second = create_cohort(db), create_cohort(db)
+    create_member(db, first), create_member(db, second)
+    mentor = create_mentor(db, capacity=1)
+    run_one, run_two = start(db, first.id), start(db, second.id)
+    assert runs.publish(db, run=run_one, by_id=None, base_url=BASE)[0] == 1
+    assert runs.publish(db, run=run_two, by_id=None, base_url=BASE)[0] == 0
+    assert matching.mentors(db)[0].load == 1 and matching.mentors(db)[0].user.id == mentor.id
+
+
+def test_someone_no_longer_a_mentor_is_never_suggested(db: Session) -> None:
+    cohort = create_cohort(db)
+    create_member(db, cohort)
+    former = create_mentor(db)
+    admin = create_user(db, roles=[Role.admin])
+    accounts.set_roles(db, user=former, roles=[Role.member], actor_id=admin.id or 0)
+    assert matching.mentors(db) == []
+    assert drafts(db, start(db, cohort.id)) == {}
+
+
+def test_a_statement_for_my_mentor_waits_until_the_match_is_accepted(db: Session) -> None:
+    cohort = create_cohort(db)
+    member = create_member(db, cohort, statement="Only for my mentor.",
+                           visibility=Visibility.mentor)
+    mentor = create_mentor(db)
+    runs.publish(db, run=start(db, cohort.id), by_id=None, base_url=BASE)
+    [view] = matching.mentee_views(db, mentor_id=mentor.id or 0)
+    assert view.member_name == member.display_name and view.statement is None
+    matching.accept(db, match=view.match, base_url=BASE)
+    [view] = matching.mentee_views(db, mentor_id=mentor.id or 0)
+    assert view.statement == "Only for my mentor."

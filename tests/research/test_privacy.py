@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.accounts import deletion
 from app.journeys.definitions import Wave
-from app.journeys.models import StatementVersion
+from app.journeys.models import StatementVersion, StepAnswer, StepStatus
 from app.research import downloads, service
 from app.research.exports import FORMATS, TEXTS
 from app.research.models import Study
@@ -161,3 +161,25 @@ def test_free_text_leaves_only_where_study_and_consent_allow_it(db: Session) -> 
         written = out.getvalue().decode("utf-8-sig")
         assert all(text in written for text in expected)
         assert "Sail around the world." not in written
+
+
+def test_free_text_carries_what_members_wrote_never_addresses_or_choices(db: Session) -> None:
+    owner, cohort = researcher(db), make_cohort(db)
+    document = open_document(db)
+    _, enrolment = make_member(db, cohort, document=document)
+    assert enrolment.id is not None
+    db.add(StepAnswer(enrolment_id=enrolment.id, step_id="ask", status=StepStatus.done,
+                      data={"reviewer_email": "reviewer.friend@example.org",
+                            "question": "Does this sound like me?", "skip": False}))
+    db.add(StepAnswer(enrolment_id=enrolment.id, step_id="share", status=StepStatus.done,
+                      data={"visibility": "community"}))
+    db.flush()
+    study = make_study(db, owner, [cohort], consent_key=document.key, free_text=True)
+    source = export_source(db, study, select_part(study), service.participants(db, study))
+    assert source.texts is not None
+    out = io.BytesIO()
+    TEXTS.write(source, out, None)
+    written = out.getvalue().decode("utf-8-sig")
+    assert "Does this sound like me?" in written
+    assert "reviewer.friend@example.org" not in written
+    assert "community" not in written

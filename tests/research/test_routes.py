@@ -187,6 +187,7 @@ def test_a_streamed_csv_download_is_recorded_with_its_row_count(
     assert event.details["filters"] == {"waves": "pre", "instruments": "all"}
     assert event.details["counts"] == {"participants": 4, "responses": 4, "answers": 16,
                                        "scores": 4}
+    assert event.details["free_text"] is False
 
 
 def test_the_bundle_is_written_whole_then_sent(
@@ -213,6 +214,7 @@ def test_a_zip_bundle_download(
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert "long.csv" in " ".join(names)
     assert exports(db)[0].details["files"] == [f"{study.slug}-export.zip"]
+    assert exports(db)[0].details["free_text"] == any(n.endswith("texts.csv") for n in names)
 
 
 def test_an_unknown_wave_or_format_is_refused_without_a_record(
