@@ -1,5 +1,6 @@
 """The `telos` command."""
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.db import make_engine, session_scope
 from app.forms import email_address
+from app.jobs.queue import attach as attach_queue
 from app.journeys.cli import journeys_cli
 from app.matching.cli import match_cli
 from app.research.cli import research_cli
@@ -48,6 +50,7 @@ def fail(message: str) -> typer.Exit:
 def database() -> Iterator[tuple[Settings, Engine]]:
     settings = Settings()
     engine = make_engine(settings.database_url)
+    attach_queue(settings, engine)  # jobs asked for here reach the workers at once
     try:
         yield settings, engine
     except OperationalError as error:
@@ -107,11 +110,49 @@ def _print_demo_logins(settings: Settings, engine: Engine) -> None:
     console.print(table)
 
 
+@cli.command("worker")
+def worker(
+    threads: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 0,
+    periodic: Annotated[bool, typer.Option(help="Also start the scheduled work.")] = True,
+) -> None:
+    """Run background jobs (e-mail, match runs, exports, reminders) until stopped."""
+    from app.jobs import worker as jobs_worker
+    from app.jobs.queue import storage_description
+
+    with database() as (settings, engine):
+        current = migrate.state(engine, settings.database_url)
+        if current.behind:
+            raise fail(current.advice(settings.database_url))
+        console.print(f"Telos worker: queue {storage_description(settings)}, "
+                      f"{threads or settings.worker_threads} thread(s)", highlight=False)
+        jobs_worker.run(settings, engine, threads=threads or settings.worker_threads,
+                        periodic=periodic)
+
+
+def _start_worker() -> "subprocess.Popen[bytes]":
+    """`telos worker` as a child that stops with this process, even on SIGKILL."""
+    import signal
+
+    def die_with_parent() -> None:  # Linux: the kernel sends SIGTERM when we go
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        except OSError:
+            pass
+
+    return subprocess.Popen([sys.executable, "-m", "app", "worker"],
+                            preexec_fn=die_with_parent)
+
+
 @cli.command("serve")
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     reload: bool = False,
+    workers: Annotated[int, typer.Option(help="Web processes (PostgreSQL; SQLite: 1).")] = 1,
+    with_worker: Annotated[bool, typer.Option(
+        help="Also run `telos worker` beside the server (what `make run` does).")] = False,
 ) -> None:
     """Serve the app (refuses to start on a database that is behind the migrations)."""
     import uvicorn
@@ -127,8 +168,17 @@ def serve(
             raise fail(current.advice(settings.database_url))
         console.print(f"Telos is running at [bold]http://{host}:{port}[/]")
         _print_demo_logins(settings, engine)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload,
-                proxy_headers=True)
+    child = _start_worker() if with_worker else None
+    try:
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload,
+                    proxy_headers=True, workers=workers)
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @users_cli.command("create")

@@ -24,6 +24,9 @@ from app.community import routes as community_routes
 from app.db import make_engine
 from app.errors import CsrfFailed, TelosError
 from app.home import routes as home_routes
+from app.jobs import routes as job_routes
+from app.jobs import tasks as _tasks  # noqa: F401  (every task known)
+from app.jobs.queue import attach as attach_queue
 from app.journeys import feedback_routes
 from app.journeys import routes as journey_routes
 from app.matching import routes as matching_routes
@@ -140,9 +143,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    # Jobs a request asks for are handed to the queue as soon as its transaction commits.
+    app.state.queue = attach_queue(settings, app.state.engine)
     for module in (
         home_routes, account_routes, consent_routes, mydata_routes, invitation_routes,
-        admin_routes,
+        admin_routes, job_routes,
         journey_routes,
         feedback_routes, survey_routes, results_routes, community_routes,
         matching_routes, research_routes,

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic's env.py sees the whole schema."""
 
-# Matching and research tables register themselves when their modules are imported.
+# Jobs, matching and research tables register themselves when their modules are imported.
+import app.jobs.models
 import app.matching.models
 import app.research.models  # noqa: F401
 from app.accounts.consent_models import ConsentDocument, ConsentRecord

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 24 * 14
     password_reset_minutes: int = 60
     invitation_days: int = 14
+    # The job queue: unset means the app's own database (a SQLite file beside a SQLite
+    # database; the same PostgreSQL database); or redis://host:6379/0.
+    queue_url: str = ""
+    queue_name: str = "telos"
+    worker_threads: int = 2
     # Text encoder of the matcher: "tfidf" (built in) or "minilm" (optional extra).
     encoder: str = "tfidf"
 

@@ -13,8 +13,15 @@ def database_url() -> str:
     return config.attributes.get("database_url") or Settings().database_url
 
 
+def ours(obj: object, name: str | None, type_: str, reflected: bool, _compare_to: object) -> bool:
+    """The job queue's own tables (huey_*, when it shares a PostgreSQL database) are
+    Huey's to make, not the migrations'."""
+    return not (type_ == "table" and reflected and (name or "").startswith("huey_"))
+
+
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(), target_metadata=target_metadata, render_as_batch=True)
+    context.configure(url=database_url(), target_metadata=target_metadata, render_as_batch=True,
+                      include_object=ours)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -36,6 +43,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

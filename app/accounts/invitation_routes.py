@@ -1,6 +1,6 @@
 """Managers invite mentors by e-mailed link; the invited person accepts it."""
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app import mail
@@ -32,7 +32,7 @@ def invitations_page(request: Request, manager: ManagerUser, session: SessionDep
 @router.post("/mentors/invitations")
 def invite_mentor(
     request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
-    form: FormDep, background: BackgroundTasks,
+    form: FormDep,
 ) -> Response:
     data, errors = validate(InviteForm, form)
     if data is None:
@@ -40,8 +40,7 @@ def invite_mentor(
     token = accounts.create_invitation(
         session, email=data.email, role=Role.mentor, inviter=manager.user, settings=settings
     )
-    background.add_task(mail.send, settings, _invitation_mail(settings, manager.user, data.email,
-                                                              token))
+    mail.queue(session, [_invitation_mail(settings, manager.user, data.email, token)])
     return redirect(request, "/mentors/invitations",
                     message=f"Invitation sent to {data.email}.")
 

@@ -24,6 +24,8 @@ SIGNUP_PER_IP = Limit("signup-ip", 10, timedelta(hours=1))
 SIGNUP_PER_ACCOUNT = Limit("signup-account", 5, timedelta(hours=1))
 RESET_PER_IP = Limit("reset-ip", 10, timedelta(hours=1))
 RESET_PER_ACCOUNT = Limit("reset-account", 3, timedelta(hours=1))
+LIMITS = (LOGIN_PER_IP, LOGIN_FAILURES_PER_ACCOUNT, SIGNUP_PER_IP, SIGNUP_PER_ACCOUNT,
+          RESET_PER_IP, RESET_PER_ACCOUNT)
 
 
 class RateLimited(Exception):

@@ -1,6 +1,6 @@
 """Sign up, log in and out, password change and reset, profile."""
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -229,7 +229,7 @@ def reset_request_page(request: Request, visitor: Visitor) -> Response:
 @router.post("/reset")
 def reset_request(
     request: Request, visitor: Visitor, session: SessionDep, settings: SettingsDep,
-    form: FormDep, background: BackgroundTasks,
+    form: FormDep,
 ) -> Response:
     values = kept(form)
     data, errors = validate(ResetRequestForm, form)
@@ -247,7 +247,7 @@ def reset_request(
     user = accounts.get_user_by_email(session, data.email)
     if user is not None and user.is_active:
         token = accounts.issue_reset_token(session, user=user, settings=settings)
-        background.add_task(mail.send, settings, _reset_mail(settings, user, token))
+        mail.queue(session, [_reset_mail(settings, user, token)])
     return render(request, "accounts/reset_sent.html", {"email": data.email})
 
 

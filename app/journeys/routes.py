@@ -3,7 +3,7 @@
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -134,7 +134,7 @@ def _locked(request: Request, session: Session, enrolment: Enrolment) -> Respons
 @router.post("/journey/steps/{step_id}")
 def save_step(
     request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
-    form: FormDep, background: BackgroundTasks, step_id: str,
+    form: FormDep, step_id: str,
 ) -> Response:
     ctx, step, progress = _open_step(session, member, settings, step_id)
     if progress.of(step_id).status == Status.locked:
@@ -156,8 +156,7 @@ def save_step(
                           status_code=400)
     if finishing:
         kind.on_done(ctx, step, data)
-        for message in ctx.mails:
-            background.add_task(mail.send, settings, message)
+        mail.queue(session, ctx.mails)
         return _after_done(request, ctx, step)
     if action == "back":
         before, _after = progress.neighbours(step_id)

@@ -1,6 +1,6 @@
 """Managers: cohorts' pools and mentor load, runs, the review table, publishing, history."""
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app import mail
@@ -85,12 +85,11 @@ def rerun(request: Request, manager: ManagerUser, session: SessionDep, run_id: i
 @router.post("/matching/runs/{run_id}/publish")
 def publish(
     request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
-    background: BackgroundTasks, run_id: int,
+    run_id: int,
 ) -> Response:
     proposed, mails = runs.publish(session, run=runs.get_run(session, run_id),
                                    by_id=manager.user.id, base_url=settings.base_url)
-    for message in mails:
-        background.add_task(mail.send, settings, message)
+    mail.queue(session, mails)
     return redirect(request, f"/matching/runs/{run_id}",
                     message=f"Published: {proposed} mentor{'s' if proposed != 1 else ''} asked; "
                             "members and mentors have been told by e-mail.")

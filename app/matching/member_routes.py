@@ -1,6 +1,6 @@
 """Members: their preferences, suggested mentors, a direct request; both sides: "a good fit?"."""
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app import mail
@@ -51,15 +51,14 @@ def save_preferences(
 @router.post("/my-mentor/request")
 def request_mentor(
     request: Request, member: MemberUser, session: SessionDep, settings: SettingsDep,
-    form: FormDep, background: BackgroundTasks,
+    form: FormDep,
 ) -> Response:
     mentor_id = record_id(form.get("mentor_id"))
     if mentor_id is None:
         raise TelosError("Choose a mentor from the suggestions.")
     _match, mails = matching.request_mentor(session, member=member.user, mentor_id=mentor_id,
                                             base_url=settings.base_url)
-    for message in mails:
-        background.add_task(mail.send, settings, message)
+    mail.queue(session, mails)
     return redirect(request, safe_next(str(form.get("next", "")), "/my-mentor"),
                     message="Your request is on its way. You will hear by e-mail once the "
                             "mentor answers.")

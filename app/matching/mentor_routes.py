@@ -1,6 +1,6 @@
 """Mentors: their own profile, requests to accept or decline, and taking no new mentees."""
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -14,7 +14,6 @@ from app.forms import kept, validate
 from app.matching import service as matching
 from app.matching.forms import DeclineForm, MentorProfileForm, form_data
 from app.matching.models import Match, MentorProfile
-from app.settings import Settings
 from app.web import redirect, render
 
 router = APIRouter()
@@ -82,18 +81,13 @@ def _request_of(session: Session, mentor: Principal, match_id: int) -> Match:
     return match
 
 
-def _send(background: BackgroundTasks, settings: Settings, mails: list[mail.Mail]) -> None:
-    for message in mails:
-        background.add_task(mail.send, settings, message)
-
-
 @router.post("/mentor/requests/{match_id}/accept")
 def accept(
     request: Request, mentor: MentorUser, session: SessionDep, settings: SettingsDep,
-    background: BackgroundTasks, match_id: int,
+    match_id: int,
 ) -> Response:
     match = _request_of(session, mentor, match_id)
-    _send(background, settings, matching.accept(session, match=match, base_url=settings.base_url))
+    mail.queue(session, matching.accept(session, match=match, base_url=settings.base_url))
     return redirect(request, "/mentor/requests",
                     message="Accepted. The member has been told and will hear from you.")
 
@@ -101,7 +95,7 @@ def accept(
 @router.post("/mentor/requests/{match_id}/decline")
 def decline(
     request: Request, mentor: MentorUser, session: SessionDep, settings: SettingsDep,
-    form: FormDep, background: BackgroundTasks, match_id: int,
+    form: FormDep, match_id: int,
 ) -> Response:
     match = _request_of(session, mentor, match_id)
     data, errors = validate(DeclineForm, form)
@@ -114,7 +108,7 @@ def decline(
             "values": {f"reason-{match_id}": str(form.get("reason", ""))},
         }, status_code=400)
     mails = matching.decline(session, match=match, reason=data.reason, base_url=settings.base_url)
-    _send(background, settings, mails)
+    mail.queue(session, mails)
     return redirect(request, "/mentor/requests",
                     message="Declined. The member goes back into the next round of matching.")
 

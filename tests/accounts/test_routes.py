@@ -1,7 +1,6 @@
 import re
 from datetime import timedelta
 from email import message_from_bytes
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -13,6 +12,7 @@ from app.settings import Settings
 from app.web import SESSION_COOKIE
 from tests.browsing import Browser
 from tests.factories import PASSWORD, create_user, signed_in
+from tests.jobs import delivered
 
 # Sign up ------------------------------------------------------------------------
 
@@ -225,8 +225,8 @@ def test_password_change_needs_the_current_password(browser: Browser, db: Sessio
     assert "That is not your current password." in response.text
 
 
-def _last_mail(settings: Settings) -> tuple[str, str, str]:
-    files = sorted(Path(settings.outbox_dir).glob("*.eml"))
+def _last_mail(db: Session, settings: Settings) -> tuple[str, str, str]:
+    files = delivered(db, settings)
     assert files, "no e-mail was written to the outbox"
     message = message_from_bytes(files[-1].read_bytes())
     body = message.get_payload(decode=True)
@@ -240,7 +240,7 @@ def test_password_reset_by_emailed_single_use_link(
     user = create_user(db)
     response = browser.submit("/reset", {"email": user.email})
     assert "Check your e-mail" in response.text
-    to, subject, body = _last_mail(settings)
+    to, subject, body = _last_mail(db, settings)
     assert to == user.email and "Reset" in subject
     link = re.search(r"http://testserver(/reset/\S+)", body)
     assert link
@@ -255,12 +255,12 @@ def test_password_reset_by_emailed_single_use_link(
 
 
 def test_reset_for_unknown_email_looks_the_same_and_sends_nothing(
-    browser: Browser, settings: Settings
+    browser: Browser, db: Session, settings: Settings
 ) -> None:
     response = browser.submit("/reset", {"email": "nobody@example.org"})
     assert response.status_code == 200
     assert "Check your e-mail" in response.text
-    assert not list(Path(settings.outbox_dir).glob("*.eml"))
+    assert not delivered(db, settings)
 
 
 def test_expired_reset_link_is_refused(browser: Browser, db: Session, settings: Settings) -> None:
@@ -334,7 +334,7 @@ def test_manager_invites_a_mentor_who_joins_by_the_link(
                           page="/mentors/invitations")
     assert sent.status_code == 303
     assert "new.mentor@example.org" in browser.get("/mentors/invitations").text
-    to, _subject, body = _last_mail(settings)
+    to, _subject, body = _last_mail(db, settings)
     assert to == "new.mentor@example.org"
     link = re.search(r"http://testserver(/invitations/\S+)", body)
     assert link

@@ -2,7 +2,6 @@
 
 import re
 from datetime import date
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -18,6 +17,7 @@ from app.journeys.models import (
 )
 from app.settings import Settings
 from tests.browsing import Browser
+from tests.jobs import delivered
 from tests.journeys.walking import (
     WALK,
     StepPage,
@@ -490,7 +490,7 @@ def test_feedback_request_reaches_the_reviewer_who_sees_only_the_statement(
     db.expire_all()
     request = db.exec(select(FeedbackRequest)).one()
     assert (request.reviewer_id, request.status) == (reviewer.id, FeedbackStatus.requested)
-    mails = [path.read_text() for path in Path(settings.outbox_dir).glob("*.eml")]
+    mails = [path.read_text() for path in delivered(db, settings)]
     assert len(mails) == 1 and f"/feedback/{request.id}" in mails[0]
 
     inbox = reviewer_browser.get("/feedback")
@@ -533,7 +533,7 @@ def test_continuing_past_a_sent_request_again_does_not_ask_twice(
     assert again.status_code == 303
     db.expire_all()
     assert len(list(db.exec(select(FeedbackRequest)))) == 1
-    assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 1
+    assert len(delivered(db, settings)) == 1
 
 
 def test_feedback_request_can_be_skipped(browser: Browser, db: Session) -> None:

@@ -2,7 +2,6 @@
 the member's preferences, requests and fit, and who may see and do what."""
 
 import re
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -13,6 +12,7 @@ from app.matching import service as matching
 from app.matching.models import Match, MatchRun, MatchStatus, MentorProfile, RunStatus
 from app.settings import Settings
 from tests.browsing import Browser
+from tests.jobs import delivered
 from tests.journeys.walking import another_browser, sign_in, start, walk_to
 from tests.matching.factories import (
     PRIVATE_REFLECTION,
@@ -25,9 +25,8 @@ from tests.matching.factories import (
 BASE = "http://testserver"
 
 
-def outbox(settings: Settings) -> list[str]:
-    folder = Path(settings.outbox_dir)
-    return [path.read_text() for path in sorted(folder.glob("*.eml"))] if folder.exists() else []
+def outbox(db: Session, settings: Settings) -> list[str]:
+    return [path.read_text() for path in delivered(db, settings)]
 
 
 def run_of(db: Session, response_location: str) -> MatchRun:
@@ -100,7 +99,7 @@ def test_manager_reviews_pins_excludes_and_publishes(
     assert db.get(MatchRun, run.id).status == RunStatus.published  # type: ignore[union-attr]
     statuses = [match.status for match in db.exec(select(Match).where(Match.run_id == run.id))]
     assert statuses == [MatchStatus.proposed, MatchStatus.proposed]
-    mails = outbox(settings)
+    mails = outbox(db, settings)
     assert any("To: anna@example.org" in mail for mail in mails)
     if after[anna.id or 0].mentor_id == first.id:
         assert any("To: first@example.org" in mail for mail in mails)
@@ -109,7 +108,7 @@ def test_manager_reviews_pins_excludes_and_publishes(
     again = browser.submit(f"/matching/runs/{run.id}/publish")
     assert again.status_code == 409
     assert "was already published; nothing was sent twice" in again.text
-    assert len(outbox(settings)) == 4
+    assert len(outbox(db, settings)) == 4
     assert len(db.exec(select(Match).where(Match.run_id == run.id)).all()) == 2
 
 
@@ -199,7 +198,7 @@ def test_mentor_sees_what_the_member_shared_and_accepts(
     db.refresh(match)
     assert match.status == MatchStatus.accepted
     assert any(f"To: {member.email}" in mail and "has accepted" in mail
-               for mail in outbox(settings))
+               for mail in outbox(db, settings))
     assert "After your first meeting: is this a good fit?" in browser.get("/mentor/requests").text
 
 
@@ -317,7 +316,7 @@ def test_member_saves_preferences_sees_suggestions_and_requests_a_mentor(
     assert response.status_code == 303
     match = matching.open_match(db, member_id=member.id or 0)
     assert match is not None and (match.mentor_id, match.status) == (mentor.id, "proposed")
-    assert any("To: tomas@example.org" in mail for mail in outbox(settings))
+    assert any("To: tomas@example.org" in mail for mail in outbox(db, settings))
     assert "has been asked to be your mentor" in browser.get("/my-mentor").text
     again = browser.submit("/my-mentor/request", {"mentor_id": str(mentor.id)},
                            page="/my-mentor")
