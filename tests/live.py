@@ -1,4 +1,5 @@
-"""The real server in a subprocess: `telos db upgrade`, `telos journeys load`, `telos serve`."""
+"""The real server in a subprocess, as `make run` starts it: `telos db upgrade`,
+`telos journeys load`, `telos serve --with-worker` (the web server and a job worker)."""
 
 import os
 import signal
@@ -79,7 +80,7 @@ class LiveServer:
         with self.log.open("wb") as log:
             # Its own process group, so kill() reaches anything it may have spawned.
             self.process = subprocess.Popen(
-                [str(TELOS), "serve", "--port", str(self.port)],
+                [str(TELOS), "serve", "--with-worker", "--port", str(self.port)],
                 env=self.environment(), cwd=self.directory, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
