@@ -10,7 +10,7 @@ run: setup
 	$(BIN)/telos db upgrade
 	$(BIN)/telos journeys load
 	$(BIN)/telos demo --if-empty
-	$(BIN)/telos serve
+	$(BIN)/telos serve --with-worker
 
 test: setup
 	$(BIN)/ruff check app tests migrations bench
