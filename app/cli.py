@@ -116,8 +116,14 @@ def worker(
     periodic: Annotated[bool, typer.Option(help="Also start the scheduled work.")] = True,
 ) -> None:
     """Run background jobs (e-mail, match runs, exports, reminders) until stopped."""
+    import logging
+
     from app.jobs import worker as jobs_worker
+
     from app.jobs.queue import storage_description
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     with database() as (settings, engine):
         current = migrate.state(engine, settings.database_url)
