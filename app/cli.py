@@ -119,7 +119,6 @@ def worker(
     import logging
 
     from app.jobs import worker as jobs_worker
-
     from app.jobs.queue import storage_description
 
     logging.basicConfig(level=logging.INFO,
