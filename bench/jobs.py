@@ -102,7 +102,8 @@ def through_workers(settings: Settings, count: int, number: int, log: Path) -> t
             time.sleep(0.02)
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
-        first, last = session.exec(select(func.min(Job.started_at), func.max(Job.finished_at))).one()
+        first, last = session.exec(
+            select(func.min(Job.started_at), func.max(Job.finished_at))).one()
     engine.dispose()
     return asking, (last - first).total_seconds()
 
