@@ -1,5 +1,6 @@
 """The `telos` command."""
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -150,6 +151,21 @@ def _start_worker() -> "subprocess.Popen[bytes]":
                             preexec_fn=die_with_parent)
 
 
+def _own_address(settings: Settings, host: str, port: int) -> str:
+    """The address e-mailed links use: TELOS_BASE_URL, or else where this server listens
+    (handed on through the environment to the web processes and the worker)."""
+    if "base_url" in settings.model_fields_set:
+        return settings.base_url
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    address = f"http://{shown}:{port}"
+    os.environ["TELOS_BASE_URL"] = address
+    if settings.env == "production":
+        errors.print(f"[bold yellow]warning:[/] TELOS_BASE_URL is not set; links in e-mail "
+                     f"will point to {address}. Set it to the address people use.",
+                     highlight=False)
+    return address
+
+
 @cli.command("serve")
 def serve(
     host: str = "127.0.0.1",
@@ -171,7 +187,8 @@ def serve(
         current = migrate.state(engine, settings.database_url)
         if current.behind:
             raise fail(current.advice(settings.database_url))
-        console.print(f"Telos is running at [bold]http://{host}:{port}[/]")
+        address = _own_address(settings, host, port)
+        console.print(f"Telos is running at [bold]{address}[/]")
         _print_demo_logins(settings, engine)
     child = _start_worker() if with_worker else None
     try:

@@ -34,8 +34,10 @@ def free_port() -> int:
 class LiveServer:
     """`with LiveServer(url, tmp) as server:` serves the app at `server.url` inside the block."""
 
-    def __init__(self, database_url: str, directory: Path) -> None:
+    def __init__(self, database_url: str, directory: Path, *, base_url: bool = True) -> None:
         self.database_url = database_url
+        # Without TELOS_BASE_URL, `telos serve` derives the links' address from its port.
+        self.set_base_url = base_url
         self.directory = directory
         self.var_dir = directory / "var"
         self._use_port(free_port())
@@ -59,8 +61,15 @@ class LiveServer:
             "TELOS_DATABASE_URL": self.database_url,
             "TELOS_VAR_DIR": str(self.var_dir),
             "TELOS_SECRET_KEY": SECRET_KEY,
-            "TELOS_BASE_URL": self.url,
+            **({"TELOS_BASE_URL": self.url} if self.set_base_url else {}),
         }
+
+    def telos(self, *arguments: str, **environment: str) -> "subprocess.CompletedProcess[str]":
+        """Run a `telos` command against this server's database and settings."""
+        return subprocess.run(
+            [str(TELOS), *arguments], env={**self.environment(), **environment},
+            cwd=self.directory, capture_output=True, text=True, timeout=120, check=True,
+        )
 
     def start(self) -> "LiveServer":
         self._upgrade()
