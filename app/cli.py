@@ -91,6 +91,7 @@ def load_demo(
 ) -> None:
     """Create the demo accounts (safe to run again: it only adds what is missing)."""
     with transaction() as session:
+        demo.move_old_demo_accounts(session)
         if if_empty and not demo.is_empty(session):
             console.print("The database already has users; demo data not loaded.")
             return

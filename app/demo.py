@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
@@ -21,12 +21,17 @@ class DemoLogin:
     display_name: str
 
 
+DEMO_DOMAIN = "demo.example.org"
+# Demo accounts of earlier versions lived under a reserved name that the forms refuse
+# (so they could not try a password reset); `telos demo` moves them.
+OLD_DEMO_DOMAIN = "demo.telos.localhost"
+
 DEMO_LOGINS = (
-    DemoLogin(Role.member, "member@demo.telos.localhost", "Maya Member"),
-    DemoLogin(Role.mentor, "mentor@demo.telos.localhost", "Omar Mentor"),
-    DemoLogin(Role.manager, "manager@demo.telos.localhost", "Grace Manager"),
-    DemoLogin(Role.researcher, "researcher@demo.telos.localhost", "Ravi Researcher"),
-    DemoLogin(Role.admin, "admin@demo.telos.localhost", "Ada Admin"),
+    DemoLogin(Role.member, "member@demo.example.org", "Maya Member"),
+    DemoLogin(Role.mentor, "mentor@demo.example.org", "Omar Mentor"),
+    DemoLogin(Role.manager, "manager@demo.example.org", "Grace Manager"),
+    DemoLogin(Role.researcher, "researcher@demo.example.org", "Ravi Researcher"),
+    DemoLogin(Role.admin, "admin@demo.example.org", "Ada Admin"),
 )
 
 
@@ -36,6 +41,7 @@ def is_empty(session: Session) -> bool:
 
 def load(session: Session) -> list[DemoLogin]:
     """Creates the demo accounts that are missing; returns the ones it created."""
+    move_old_demo_accounts(session)
     created = []
     for login in DEMO_LOGINS:
         if accounts.get_user_by_email(session, login.email) is None:
@@ -51,6 +57,18 @@ def load(session: Session) -> list[DemoLogin]:
     research_demo.load(session)
     matching_demo.give_participants_preferences(session)
     return created
+
+
+def move_old_demo_accounts(session: Session) -> int:
+    """Demo accounts under the old domain get the same name under the new one."""
+    old = session.exec(select(User).where(
+        col(User.email).like(f"%@{OLD_DEMO_DOMAIN}"))).all()
+    for user in old:
+        moved = user.email.removesuffix(f"@{OLD_DEMO_DOMAIN}") + f"@{DEMO_DOMAIN}"
+        if accounts.get_user_by_email(session, moved) is None:
+            session.execute(update(User).where(col(User.id) == user.id).values(email=moved))
+    session.flush()
+    return len(old)
 
 
 def present(session: Session) -> list[DemoLogin]:

@@ -28,7 +28,7 @@ class DemoMentor:
 
 MENTORS = (
     DemoMentor(
-        "mentor@demo.telos.localhost", "Omar Mentor", "Europe/London",
+        "mentor@demo.example.org", "Omar Mentor", "Europe/London",
         "I spent twenty years teaching in secondary schools and now run a homework club in "
         "my neighbourhood. I like helping people find out what they are good at and where "
         "it is needed, and I ask more questions than I give answers.",
@@ -38,7 +38,7 @@ MENTORS = (
         ("en", "fr"), ("listening", "first_steps", "check_ins"), 3,
     ),
     DemoMentor(
-        "lucia.mentor@demo.telos.localhost", "Lucía Mentor", "Europe/Madrid",
+        "lucia.mentor@demo.example.org", "Lucía Mentor", "Europe/Madrid",
         "After a long career in banking I changed course at fifty and now work for a "
         "cooperative that helps small businesses get started. I know how it feels to leave "
         "a safe job for something that matters more, and how to plan the jump.",
@@ -49,7 +49,7 @@ MENTORS = (
         ("es", "en"), ("career", "first_steps", "check_ins"), 2,
     ),
     DemoMentor(
-        "kofi.mentor@demo.telos.localhost", "Kofi Mentor", "Africa/Accra",
+        "kofi.mentor@demo.example.org", "Kofi Mentor", "Africa/Accra",
         "I organise tree planting and river clean-ups with volunteers of every age. What "
         "keeps me going is seeing a group of strangers become neighbours who look after a "
         "place together.",
@@ -58,7 +58,7 @@ MENTORS = (
         ("en",), ("introductions", "first_steps"), 2,
     ),
     DemoMentor(
-        "ines.mentor@demo.telos.localhost", "Inês Mentor", "Europe/Lisbon",
+        "ines.mentor@demo.example.org", "Inês Mentor", "Europe/Lisbon",
         "I am a nurse and a painter. I have walked with many people through illness, loss "
         "and new beginnings, and I believe a quiet conversation can show what really "
         "matters to someone.",
@@ -118,7 +118,7 @@ DEMO_WANTS = (
     "Someone who makes art and has found a way to share it with their community.",
     "I want to look after the river and the park near me and do not know where to begin.",
 )
-PARTICIPANT_EMAILS = "participant%@demo.telos.localhost"
+PARTICIPANT_EMAILS = "participant%@demo.example.org"
 
 
 def give_participants_preferences(session: Session) -> None:

@@ -2,7 +2,7 @@
 participant list, every export and the outcome report show something on a fresh install.
 
 Everything here is made up and says so: the members are called "Demo participant N" and
-live under @demo.telos.localhost. Their answers come from a seeded random model (a general
+live under @demo.example.org. Their answers come from a seeded random model (a general
 well-being level per person, item noise, and a modest change after the journey on about
 half of the scales), and their scores are computed by the app's own scoring code.
 """
@@ -32,8 +32,8 @@ from app.surveys.models import ResponseStatus, SurveyResponse
 
 STUDY_SLUG = "demo-purpose-pilot"
 JOURNEY = "purpose"
-RESEARCHER_EMAIL = "researcher@demo.telos.localhost"
-MANAGER_EMAIL = "manager@demo.telos.localhost"
+RESEARCHER_EMAIL = "researcher@demo.example.org"
+MANAGER_EMAIL = "manager@demo.example.org"
 PARTICIPANTS = 60
 SEED = 2026
 # Scales the synthetic journey moves (by `EFFECT` standard deviations of the person level);
@@ -141,7 +141,7 @@ def _member(session: Session, person: Profile, *, cohort_id: int | None,
             battery: dict[Wave, list[Instrument]], rng: random.Random) -> list[Given]:
     # Written directly rather than through accounts.create_user: one Argon2 hash per
     # member would make the demo take ten seconds, and nobody ever signs in as them.
-    user = User(email=f"participant{person.number:02d}@demo.telos.localhost",
+    user = User(email=f"participant{person.number:02d}@demo.example.org",
                 display_name=f"Demo participant {person.number}", password_hash=password_hash)
     session.add(user)
     session.flush()

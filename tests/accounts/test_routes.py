@@ -8,6 +8,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Role, User, UserSession
 from app.audit.models import AuditEvent
 from app.clock import now
+from app.demo import DEMO_LOGINS, move_old_demo_accounts
 from app.settings import Settings
 from app.web import SESSION_COOKIE
 from tests.browsing import Browser
@@ -413,3 +414,26 @@ def test_sign_up_returns_to_the_page_that_sent_the_visitor(browser: Browser) -> 
         "password": "a long enough pass", "next": "/join/abc",
     })
     assert response.headers["location"] == "/join/abc"
+
+
+def test_a_demo_account_can_reset_its_password(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
+    member = next(login for login in DEMO_LOGINS if login.role == Role.member)
+    create_user(db, email=member.email)
+    response = browser.submit("/reset", {"email": member.email})
+    assert response.status_code == 200 and "Check your e-mail" in response.text
+    to, _subject, body = _last_mail(db, settings)
+    assert to == member.email
+    link = re.search(r"http://testserver(/reset/\S+)", body)
+    assert link
+    done = browser.submit(link.group(1), {"password": "a new demo password"}, page=link.group(1))
+    assert done.status_code == 303
+    browser.login(member.email, "a new demo password")
+
+
+def test_demo_accounts_under_the_old_reserved_name_are_moved(db: Session) -> None:
+    old = create_user(db, email="manager@demo.telos.localhost")
+    assert move_old_demo_accounts(db) == 1
+    db.refresh(old)
+    assert old.email == "manager@demo.example.org"

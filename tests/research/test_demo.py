@@ -36,7 +36,7 @@ def test_the_demo_study_has_participants_drop_outs_and_withdrawals(db: Session) 
     assert 30 <= answered["post"] < 51          # some dropped out
     assert 10 <= answered["followup"] < answered["post"]
     names = db.exec(select(User.display_name).where(
-        col(User.email).like("%@demo.telos.localhost"))).all()
+        col(User.email).like("%@demo.example.org"))).all()
     assert "Demo participant 17" in names
 
     result = outcome_report(db, study)
