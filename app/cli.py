@@ -20,7 +20,6 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.db import make_engine, session_scope
 from app.forms import email_address
-from app.jobs.queue import attach as attach_queue
 from app.journeys.cli import journeys_cli
 from app.matching.cli import match_cli
 from app.research.cli import research_cli
@@ -51,6 +50,8 @@ def fail(message: str) -> typer.Exit:
 def database() -> Iterator[tuple[Settings, Engine]]:
     settings = Settings()
     engine = make_engine(settings.database_url)
+    from app.jobs.queue import attach as attach_queue  # Huey loads only when used
+
     attach_queue(settings, engine)  # jobs asked for here reach the workers at once
     try:
         yield settings, engine

@@ -56,7 +56,7 @@ def make_huey(settings: Settings) -> Huey:
                      "(use sqlite:///FILE, postgresql://… or redis://…)")
 
 
-class Queue(service.Sender):
+class Queue:
     """Jobs of one database, handed to Huey; also builds the worker's consumer."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
