@@ -30,6 +30,7 @@ from app.jobs.queue import attach as attach_queue
 from app.journeys import feedback_routes
 from app.journeys import routes as journey_routes
 from app.matching import routes as matching_routes
+from app.reminders import routes as reminder_routes
 from app.research import routes as research_routes
 from app.settings import ROOT, Settings
 from app.surveys import results_routes
@@ -150,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_routes, job_routes,
         journey_routes,
         feedback_routes, survey_routes, results_routes, community_routes,
-        matching_routes, research_routes,
+        matching_routes, research_routes, reminder_routes,
     ):
         _add_routes(app, module.router)
     _mount_static(app)

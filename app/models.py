@@ -3,6 +3,7 @@
 # Jobs, matching and research tables register themselves when their modules are imported.
 import app.jobs.models
 import app.matching.models
+import app.reminders.models
 import app.research.models  # noqa: F401
 from app.accounts.consent_models import ConsentDocument, ConsentRecord
 from app.accounts.models import (

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 24 * 14
     password_reset_minutes: int = 60
     invitation_days: int = 14
+    # A member this many days without activity in an active journey gets one nudge.
+    nudge_after_days: int = 10
     # The job queue: unset means the app's own database (a SQLite file beside a SQLite
     # database; the same PostgreSQL database); or redis://host:6379/0.
     queue_url: str = ""

@@ -100,6 +100,7 @@ AREA_ROLES = {
     "/mentor/": {Role.mentor},
     "/my-mentor": {Role.member},
     "/matches/": {Role.member, Role.mentor},
+    "/reminders/": set(),  # the opt-out link works signed out
 }
 
 

@@ -138,4 +138,6 @@ def withdraw_research(session: Session, *, user_id: int) -> bool:
     audit.record(session, action="consent.research_withdrawn", actor_id=user_id,
                  target_type="consent", target_id=record.id)
     session.flush()
+    from app.research import service as research  # research reads consent: import on use
+    research.data_changed(session, user_id=user_id)
     return True

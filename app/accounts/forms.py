@@ -56,6 +56,7 @@ class ProfileForm(Form):
     locale: str
     time_zone: str
     version: int
+    reminders: bool = False  # an unticked checkbox sends nothing
 
     _email = field_validator("email")(email_address)
 

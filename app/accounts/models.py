@@ -37,6 +37,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     locale: str = Field(default="en", max_length=20)
     time_zone: str = Field(default="UTC", max_length=64)
+    # Reminder e-mails (follow-up invitations, nudges); turned off on the profile or by
+    # the link in every reminder.
+    reminders: bool = True
     is_active: bool = True
     version: int = 1
     created_at: datetime = _timestamp()

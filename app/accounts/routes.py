@@ -160,6 +160,7 @@ def _profile_page(
     current = {
         "display_name": user.display_name, "email": user.email, "locale": user.locale,
         "time_zone": user.time_zone, "version": str(user.version),
+        "reminders": "yes" if user.reminders else "",
     }
     context = {
         "consent": consent.latest_record(session, user_id=user.id or 0),
@@ -178,7 +179,7 @@ def profile_page(request: Request, user: CurrentUser, session: SessionDep) -> Re
 def update_profile(
     request: Request, user: CurrentUser, session: SessionDep, form: FormDep
 ) -> Response:
-    values = kept(form)
+    values = {**kept(form), "reminders": "yes" if form.get("reminders") else ""}
     data, errors = validate(ProfileForm, form)
     if data is None:
         return _profile_page(request, session, user.user, values=values, errors=errors,
@@ -187,6 +188,7 @@ def update_profile(
         accounts.update_profile(
             session, user=user.user, version=data.version, display_name=data.display_name,
             email=data.email, locale=data.locale, time_zone=data.time_zone,
+            reminders=data.reminders,
         )
     except accounts.EmailTaken as taken:
         return _profile_page(request, session, user.user, values=values,

@@ -224,6 +224,7 @@ def update_profile(
     email: str,
     locale: str,
     time_zone: str,
+    reminders: bool = True,
 ) -> User:
     """Saves the profile if nobody saved it since `version` was read."""
     assert user.id is not None
@@ -236,7 +237,8 @@ def update_profile(
         .where(col(User.id) == user.id, col(User.version) == version)
         .values(
             display_name=display_name.strip(), email=email, locale=locale,
-            time_zone=time_zone, version=User.version + 1, updated_at=now(),
+            time_zone=time_zone, reminders=reminders, version=User.version + 1,
+            updated_at=now(),
         )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -117,6 +117,7 @@ def create_items(
     except IntegrityError:
         raise DuplicateTitle("Another item already has this title. Choose a different one.") \
             from None
+    _suggestions_again(session)
     return created
 
 
@@ -141,6 +142,7 @@ def update_item(
     session.refresh(item)
     if changed.rowcount == 0:  # type: ignore[attr-defined]
         raise EditConflict(item)
+    _suggestions_again(session)
     return item
 
 
@@ -149,6 +151,13 @@ def set_archived(session: Session, *, item: ContentItem, archived: bool) -> None
     item.updated_at = now()
     session.add(item)
     session.flush()
+    _suggestions_again(session)
+
+
+def _suggestions_again(session: Session) -> None:
+    from app.matching import service as matching  # late: matching builds on this module
+
+    matching.pool_changed(session)
 
 
 # Journey stages -----------------------------------------------------------------------

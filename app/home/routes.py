@@ -5,11 +5,11 @@ from fastapi.responses import Response
 from sqlalchemy import text
 
 from app.accounts.models import Role
-from app.deps import CurrentUser, SessionDep, SettingsDep, Visitor, open_access
+from app.deps import CurrentUser, SessionDep, Visitor, open_access
 from app.journeys import service as journeys
 from app.journeys import statements
 from app.journeys.definitions import Wave
-from app.journeys.models import EnrolmentStatus, FeedbackStatus
+from app.journeys.models import FeedbackStatus
 from app.matching import service as matching
 from app.surveys import waves
 from app.web import redirect, render
@@ -25,26 +25,23 @@ def landing(request: Request, visitor: Visitor) -> Response:
 
 
 @router.get("/home")
-def home(
-    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> Response:
+def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     assert user.user.id is not None
     enrolment = journeys.current_enrolment(session, user_id=user.user.id)
     waiting = [view for view in statements.inbox(session, reviewer_id=user.user.id)
                if view.request.status == FeedbackStatus.requested]
     journey = journeys.journey_of(session, enrolment) if enrolment else None
-    followup = None
-    if enrolment and journey and enrolment.status == EnrolmentStatus.completed \
-            and journey.waves.followup:
-        followup = waves.wave_overview(session, enrolment=enrolment, wave=Wave.followup)
+    # The follow-up of a journey finished before, too, once a newer one has started.
+    earlier = waves.followup_enrolment(session, user_id=user.user.id)
+    followup = waves.wave_overview(session, enrolment=earlier, wave=Wave.followup) \
+        if earlier else None
     return render(request, "home/home.html", {
         "enrolment": enrolment, "followup": followup,
         "journey": journey,
         "progress": journeys.enrolment_progress(session, enrolment) if enrolment else None,
         "feedback_waiting": waiting,
         "matching": matching.home_summary(
-            session, user=user.user, member=user.has(Role.member), mentor=user.has(Role.mentor),
-            encoder_name=settings.encoder),
+            session, user=user.user, member=user.has(Role.member), mentor=user.has(Role.mentor)),
     })
 
 

@@ -2,4 +2,7 @@
 
 import app.accounts.tasks
 import app.jobs.housekeeping
-import app.mail  # noqa: F401
+import app.mail
+import app.matching.tasks
+import app.reminders.tasks
+import app.research.tasks  # noqa: F401

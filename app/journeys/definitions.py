@@ -196,6 +196,10 @@ class Waves(Strict):
     post: list[Slug] = Field(default_factory=list)
     followup: list[Slug] = Field(default_factory=list)
     followup_after_days: int = Field(default=90, ge=1, le=3650)
+    # E-mailed once the follow-up opens; then up to `followup_reminders` reminders, each
+    # `followup_reminder_after_days` after the previous e-mail, while it is not sent.
+    followup_reminders: int = Field(default=1, ge=0, le=5)
+    followup_reminder_after_days: int = Field(default=7, ge=1, le=365)
 
     def instruments(self, wave: Wave) -> list[str]:
         return list(getattr(self, wave.value))

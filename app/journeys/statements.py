@@ -51,6 +51,7 @@ def save_version(
     )
     session.add(version)
     session.flush()
+    _purpose_changed(session, enrolment.id)
     return version
 
 
@@ -60,6 +61,14 @@ def publish(session: Session, *, enrolment_id: int, visibility: Visibility) -> N
         version.visibility = visibility
         session.add(version)
     session.flush()
+    _purpose_changed(session, enrolment_id)
+
+
+def _purpose_changed(session: Session, enrolment_id: int) -> None:
+    """Matching computes the member's suggestions again (a job, after the commit)."""
+    from app.matching import service as matching  # late: matching builds on journeys
+
+    matching.statement_changed(session, enrolment_id=enrolment_id)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from app.forms import kept, record_id, validate
 from app.matching import engine, runs
 from app.matching import service as matching
 from app.matching.forms import WeightsForm
-from app.web import redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter()
 
@@ -28,10 +28,23 @@ def start_run(
     request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
     cohort_id: int,
 ) -> Response:
-    run = runs.start_run(session, cohort_id=cohort_id, by_id=manager.user.id,
-                         encoder=settings.encoder)
-    return redirect(request, f"/matching/runs/{run.id}",
-                    message="Here is the draft. Nothing is sent until you publish it.")
+    try:
+        run = runs.start_run(session, cohort_id=cohort_id, by_id=manager.user.id,
+                             encoder=settings.encoder)
+    except runs.RunInProgress as busy:
+        return _refused(request, busy)
+    return redirect(request, f"/matching/runs/{run.id}", message=STARTED)
+
+
+STARTED = ("The matcher is running. The draft appears on this page; nothing is sent until "
+           "you publish it.")
+
+
+def _refused(request: Request, busy: runs.RunInProgress) -> Response:
+    """To the run that is going, with the reason no second one was started."""
+    response = redirect(request, f"/matching/runs/{busy.run.id}")
+    flash(response, request, busy.message, "error")
+    return response
 
 
 def _weights_page(
@@ -72,14 +85,19 @@ def save_weights(
 def review_page(
     request: Request, manager: ManagerUser, session: SessionDep, run_id: int
 ) -> Response:
-    return render(request, "matching/review.html", {"review": runs.review(session, run_id=run_id)})
+    return render(request, "matching/review.html",
+                  {"review": runs.review(session, run_id=run_id)}, block="run")
 
 
 @router.post("/matching/runs/{run_id}/rerun")
 def rerun(request: Request, manager: ManagerUser, session: SessionDep, run_id: int) -> Response:
-    runs.rerun(session, run=runs.draft_run(session, run_id))
+    """Re-run a draft, or try a failed run again."""
+    try:
+        runs.rerun(session, run=runs.get_run(session, run_id))
+    except runs.RunInProgress as busy:
+        return _refused(request, busy)
     return redirect(request, f"/matching/runs/{run_id}",
-                    message="Run again; pinned pairs and exclusions were kept.")
+                    message="Running again; pinned pairs and exclusions are kept.")
 
 
 @router.post("/matching/runs/{run_id}/publish")

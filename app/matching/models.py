@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.clock import UTCDateTime, now
@@ -79,14 +79,24 @@ class CohortWeights(SQLModel, table=True):
 
 
 class RunStatus(StrEnum):
+    # The job computes the draft; a run that failed can be tried again.
+    running = "running"
+    failed = "failed"
     draft = "draft"
     published = "published"
 
 
+RUNNING_ONLY = text("status = 'running'")
+
+
 class MatchRun(SQLModel, table=True):
-    """One run of the matcher for a cohort: a draft a manager reviews, then publishes."""
+    """One run of the matcher for a cohort: computed by a job, a draft a manager reviews,
+    then publishes."""
 
     __tablename__ = "match_run"
+    # One running run per cohort, however many managers click at once.
+    __table_args__ = (Index("uq_match_run_one_running", "cohort_id", unique=True,
+                            sqlite_where=RUNNING_ONLY, postgresql_where=RUNNING_ONLY),)
 
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = _fk("cohort")
@@ -100,6 +110,11 @@ class MatchRun(SQLModel, table=True):
     rerun_at: datetime | None = _when(nullable=True)
     published_by_id: int | None = _fk("user", nullable=True, ondelete="SET NULL")
     published_at: datetime | None = _when(nullable=True)
+    # The job computing it now (or last); a job of another number finds nothing to do.
+    job_id: int | None = None
+    computed_at: datetime | None = _when(nullable=True)
+    # Why the last attempt failed, in words for the manager.
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class MatchSource(StrEnum):
@@ -147,3 +162,19 @@ class Match(SQLModel, table=True):
     proposed_at: datetime | None = _when(nullable=True)
     answered_at: datetime | None = _when(nullable=True)
     ended_at: datetime | None = _when(nullable=True)
+
+
+class MemberSuggestions(SQLModel, table=True):
+    """A member's suggested mentors and content, computed by a job when their purpose, the
+    mentors or the content change; pages read it and drop what no longer fits."""
+
+    __tablename__ = "member_suggestions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user", unique=True)
+    # [{mentor_id, score, explanation}] and [{content_id, score, explanation}], best first.
+    mentors: list[dict[str, Any]] = _tags()
+    content: list[dict[str, Any]] = _tags()
+    # A hash of everything the lists were computed from; the same inputs are not scored twice.
+    fingerprint: str = Field(default="", max_length=64)
+    computed_at: datetime = _when()

@@ -3,9 +3,10 @@
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import mail
+from app import jobs, mail
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.audit import service as audit
@@ -13,6 +14,7 @@ from app.clock import now
 from app.community import service as community
 from app.community.models import Cohort
 from app.errors import NotFound, TelosError
+from app.jobs.models import Job, JobStatus
 from app.journeys import service as journeys
 from app.matching import engine
 from app.matching import service as matching
@@ -107,43 +109,144 @@ def get_run(session: Session, run_id: int) -> MatchRun:
 
 def draft_run(session: Session, run_id: int) -> MatchRun:
     run = get_run(session, run_id)
-    if run.status != RunStatus.draft:
-        raise AlreadyPublished(f"Run {run.id} is already published; start a new run to "
-                               "change anything.")
+    _refuse_unless_draft(run)
     return run
 
 
+def _refuse_unless_draft(run: MatchRun) -> None:
+    if run.status == RunStatus.running:
+        raise DraftConflict(f"Run {run.id} is still running; change it once its draft is "
+                            "ready.")
+    if run.status == RunStatus.failed:
+        raise DraftConflict(f"Run {run.id} failed, so it has no draft to change; try it "
+                            "again first.")
+    if run.status != RunStatus.draft:
+        raise AlreadyPublished(f"Run {run.id} is already published; start a new run to "
+                               "change anything.")
+
+
 # Running the matcher ---------------------------------------------------------------------------
+# Starting a run writes it as running and asks for the "matching.run" job in the same
+# transaction; the job (app.matching.tasks) computes the draft. At most one run of a
+# cohort runs at a time: checked here, and guarded by a partial unique index.
+
+
+class RunInProgress(TelosError):
+    status_code = 409
+    title = "A run is already going"
+
+    def __init__(self, run: MatchRun) -> None:
+        super().__init__(f"The matcher is already running for this cohort (run {run.id}, "
+                         f"started {_clock(run)} UTC), so no second run was started. Its "
+                         "page shows the draft as soon as it is ready.")
+        self.run = run
+
+
+def _clock(run: MatchRun) -> str:
+    return (run.rerun_at or run.started_at).strftime("%H:%M")
+
+
+def running_run(session: Session, *, cohort_id: int) -> MatchRun | None:
+    return session.exec(select(MatchRun).where(MatchRun.cohort_id == cohort_id,
+                                               MatchRun.status == RunStatus.running)).first()
+
+
+def _refuse_if_running(session: Session, *, cohort_id: int) -> None:
+    running = running_run(session, cohort_id=cohort_id)
+    if running is not None:
+        raise RunInProgress(running)
 
 
 def start_run(session: Session, *, cohort_id: int, by_id: int | None, encoder: str) -> MatchRun:
-    """A draft for the cohort's pool; an earlier draft of the same cohort is reused, so two
-    managers do not review two drafts of one pool."""
+    """Asks for a draft of the cohort's pool. An earlier draft (or failed run) of the same
+    cohort is run again instead, so two managers do not review two drafts of one pool."""
     community.get_cohort(session, cohort_id)
+    _refuse_if_running(session, cohort_id=cohort_id)
     existing = session.exec(select(MatchRun).where(
-        MatchRun.cohort_id == cohort_id, MatchRun.status == RunStatus.draft)).first()
+        MatchRun.cohort_id == cohort_id,
+        col(MatchRun.status).in_([RunStatus.draft, RunStatus.failed]))
+        .order_by(col(MatchRun.id).desc())).first()
     if existing is not None:
         return rerun(session, run=existing)
-    weights = weights_for(session, cohort_id=cohort_id)
-    run = MatchRun(cohort_id=cohort_id, status=RunStatus.draft, weights=asdict(weights),
-                   encoder=encoder, started_by_id=by_id)
-    session.add(run)
-    session.flush()
-    _compute(session, run)
+    run = MatchRun(cohort_id=cohort_id, status=RunStatus.running, encoder=encoder,
+                   weights=asdict(weights_for(session, cohort_id=cohort_id)),
+                   started_by_id=by_id)
+    try:
+        with session.begin_nested():
+            session.add(run)
+    except IntegrityError:  # another manager's click won the same moment
+        _refuse_if_running(session, cohort_id=cohort_id)
+        raise
+    _ask_for_job(session, run)
     return run
 
 
 def rerun(session: Session, *, run: MatchRun) -> MatchRun:
-    """Scores again with the cohort's current weights; pinned rows and exclusions stay."""
-    session.execute(delete(Match).where(col(Match.run_id) == run.id,
-                                        col(Match.status) == MatchStatus.draft,
-                                        col(Match.pinned).is_(False)))
-    run.weights = asdict(weights_for(session, cohort_id=run.cohort_id))
-    run.rerun_at = now()
+    """Scores again with the cohort's current weights; pinned rows and exclusions stay.
+    Also how a failed run is tried again."""
+    _settle_lost(session, run)
+    try:
+        with session.begin_nested():
+            moved = session.execute(
+                update(MatchRun)
+                .where(col(MatchRun.id) == run.id,
+                       col(MatchRun.status).in_([RunStatus.draft, RunStatus.failed]))
+                .values(status=RunStatus.running, error="", rerun_at=now(),
+                        weights=asdict(weights_for(session, cohort_id=run.cohort_id)))
+            ).rowcount  # type: ignore[attr-defined]
+    except IntegrityError:
+        moved = 0
+    session.refresh(run)
+    if not moved:
+        _refuse_if_running(session, cohort_id=run.cohort_id)
+        raise AlreadyPublished(f"Run {run.id} is already published; start a new run to "
+                               "change anything.")
+    _ask_for_job(session, run)
+    return run
+
+
+def _ask_for_job(session: Session, run: MatchRun) -> None:
+    job = jobs.enqueue(session, "matching.run", run_id=run.id)
+    assert job is not None
+    run.job_id = job.id
     session.add(run)
     session.flush()
-    _compute(session, run)
-    return run
+
+
+def _settle_lost(session: Session, run: MatchRun) -> None:
+    """A run whose job ended as failed without saying so (its worker was killed on the
+    last attempt) is marked failed, so it can be tried again."""
+    if run.status != RunStatus.running:
+        return
+    problem = _lost_job_error(session, run.job_id)
+    if problem is not None:
+        fail_run(session, run_id=run.id or 0, job_id=run.job_id, error=problem)
+        session.refresh(run)
+
+
+def _lost_job_error(session: Session, job_id: int | None) -> str | None:
+    # Read straight from the job table: the jobs room has no reader for one job's outcome.
+    job = session.get(Job, job_id) if job_id is not None else None
+    if job is None:
+        return "The job that was computing this run is gone."
+    if job.status == JobStatus.failed:
+        return plain_error(job.error)
+    return None
+
+
+def plain_error(error: str) -> str:
+    """A job's error ("ValueError: ...", or the worker's own words) as a sentence."""
+    last = error.strip().rpartition("\n")[2]
+    kind, colon, message = last.partition(": ")
+    said = message if colon and kind.replace(".", "").isidentifier() else last
+    return f"The matcher stopped with this problem: {said.rstrip('.') or 'unknown'}."
+
+
+def fail_run(session: Session, *, run_id: int, job_id: int | None, error: str) -> None:
+    session.execute(
+        update(MatchRun).where(col(MatchRun.id) == run_id, col(MatchRun.job_id) == job_id,
+                               col(MatchRun.status) == RunStatus.running)
+        .values(status=RunStatus.failed, error=error, computed_at=now()))
 
 
 def _drafts(session: Session, run_id: int | None) -> list[Match]:
@@ -151,33 +254,84 @@ def _drafts(session: Session, run_id: int | None) -> list[Match]:
                                                  Match.status == MatchStatus.draft)))
 
 
-def _compute(session: Session, run: MatchRun) -> None:
-    kept = _drafts(session, run.id)
-    taken = {match.member_id for match in kept}
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything the matcher needs for one run, read in one short transaction so the
+    scoring itself holds none."""
+
+    members: list[engine.MemberProfile]
+    mentors: list[engine.MentorProfile]
+    weights: engine.Weights
+    encoder: str
+    theme_labels: dict[str, str]
+    declined: set[tuple[str, str]]
+    excluded: set[tuple[str, str]]
+
+
+def run_inputs(session: Session, run: MatchRun) -> RunInputs:
+    """The pool minus the members a pinned pair already holds, and the mentors' places
+    minus the pinned ones; unpinned drafts of an earlier computation do not count."""
+    pinned = [match for match in _drafts(session, run.id) if match.pinned]
+    taken = {match.member_id for match in pinned}
     members = [user for user in pool(session, cohort_id=run.cohort_id) if user.id not in taken]
     everyone = matching.mentors(session)
     held = {mentor.user.id: 0 for mentor in everyone}
-    for match in kept:
+    for match in pinned:
         held[match.mentor_id] = held.get(match.mentor_id, 0) + 1
-    profiles = [_with_free(matching.engine_mentor(mentor), mentor.free - held[mentor.user.id])
-                for mentor in everyone]
-    if not members or not profiles:
-        return
-    excluded = {(str(member), str(mentor)) for member, mentor in run.excluded}
-    result = engine.match_cohort(
-        [matching.member_profile(session, user=user) for user in members], profiles,
-        weights=engine.Weights(**run.weights), encoder=matching.make_encoder(run.encoder),
+    return RunInputs(
+        members=[matching.member_profile(session, user=user) for user in members],
+        mentors=[_with_free(matching.engine_mentor(mentor), mentor.free - held[mentor.user.id])
+                 for mentor in everyone],
+        weights=engine.Weights(**run.weights), encoder=run.encoder,
         theme_labels=community.theme_labels(session),
         # Someone who is both a member and a mentor is never their own mentor.
-        declined=matching.ended_pairs(session) | {(str(user.id), str(user.id)) for user in members},
-        excluded=excluded, top_k=ALTERNATIVES + 5,
+        declined=matching.ended_pairs(session) | {(str(user.id), str(user.id))
+                                                  for user in members},
+        excluded={(str(member), str(mentor)) for member, mentor in run.excluded},
     )
-    candidates, chosen = result.candidates, result.assignment
-    for pair in chosen.pairs:
-        others = [c for c in candidates.get(pair.member_id, [])
-                  if c.mentor_id != pair.mentor_id and (c.member_id, c.mentor_id) not in excluded]
-        session.add(_draft(run, pair, others[:ALTERNATIVES]))
+
+
+@dataclass(frozen=True)
+class DraftPair:
+    pair: engine.Candidate
+    others: list[engine.Candidate]
+
+
+def compute(inputs: RunInputs) -> list[DraftPair]:
+    """The engine's pairs for the inputs, each with its next best mentors; no database."""
+    if not inputs.members or not inputs.mentors:
+        return []
+    result = engine.match_cohort(
+        inputs.members, inputs.mentors, weights=inputs.weights,
+        encoder=matching.make_encoder(inputs.encoder), theme_labels=inputs.theme_labels,
+        declined=inputs.declined, excluded=inputs.excluded, top_k=ALTERNATIVES + 5,
+    )
+    return [
+        DraftPair(pair, [c for c in result.candidates.get(pair.member_id, [])
+                         if c.mentor_id != pair.mentor_id
+                         and (c.member_id, c.mentor_id) not in inputs.excluded][:ALTERNATIVES])
+        for pair in result.assignment.pairs
+    ]
+
+
+def save_draft(session: Session, *, run_id: int, job_id: int, pairs: list[DraftPair]) -> bool:
+    """Stores the computed draft if the run still waits for this job; False (and nothing
+    written) when it does not: done already, or asked again under another job. Unpinned
+    drafts of an earlier computation go first, so a repeated delivery leaves one draft."""
+    finished = session.execute(
+        update(MatchRun).where(col(MatchRun.id) == run_id, col(MatchRun.job_id) == job_id,
+                               col(MatchRun.status) == RunStatus.running)
+        .values(status=RunStatus.draft, computed_at=now(), error="")
+    ).rowcount  # type: ignore[attr-defined]
+    if not finished:
+        return False
+    session.execute(delete(Match).where(col(Match.run_id) == run_id,
+                                        col(Match.status) == MatchStatus.draft,
+                                        col(Match.pinned).is_(False)))
+    run = get_run(session, run_id)
+    session.add_all(_draft(run, draft.pair, draft.others) for draft in pairs)
     session.flush()
+    return True
 
 
 def _with_free(profile: engine.MentorProfile, free: int) -> engine.MentorProfile:
@@ -228,7 +382,13 @@ class Review:
 
 
 def review(session: Session, *, run_id: int) -> Review:
+    """The run's draft (or, once published, its outcome); a run still running or failed
+    has no rows to show yet."""
     run = get_run(session, run_id)
+    _settle_lost(session, run)
+    if run.status in (RunStatus.running, RunStatus.failed):
+        return Review(run, community.get_cohort(session, run.cohort_id), [], [], [],
+                      _excluded_names(session, run))
     names = {mentor.user.id: mentor.user.display_name for mentor in matching.mentors(session)}
     matches = (_drafts(session, run.id) if run.status == RunStatus.draft else list(
         session.exec(select(Match).where(Match.run_id == run.id))))
@@ -330,6 +490,9 @@ def publish(
         .values(status=RunStatus.published, published_at=now(), published_by_id=by_id)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(run)
+        if run.status != RunStatus.published:
+            _refuse_unless_draft(run)
         raise AlreadyPublished(f"Run {run.id} was already published; nothing was sent twice.")
     session.refresh(run)
     mails: list[mail.Mail] = []

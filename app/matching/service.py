@@ -5,15 +5,15 @@ the pure engine in `app.matching.engine`.
 """
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from app import mail
+from app import jobs, mail
 from app.accounts import service as accounts
 from app.accounts.models import Role, User, UserRole
 from app.clock import now
@@ -43,6 +43,9 @@ WISHES = {
     "check_ins": "Regular check-ins to keep me on track",
 }
 NOT_A_GOOD_FIT = "not a good fit"
+SUGGESTIONS_TASK = "matching.suggestions"
+# Changes to mentors or content within this long make one refresh of everyone's lists.
+COALESCE = timedelta(seconds=30)
 
 
 class AlreadyAnswered(TelosError):
@@ -69,6 +72,7 @@ def save_mentor_profile(session: Session, *, user_id: int, **fields: Any) -> Men
     profile.updated_at = now()
     session.add(profile)
     session.flush()
+    pool_changed(session)
     return profile
 
 
@@ -91,7 +95,39 @@ def save_preferences(
     prefs.wants, prefs.updated_at = wants.strip(), now()
     session.add(prefs)
     session.flush()
+    purpose_changed(session, user_id=user_id)
     return prefs
+
+
+# Asking for stored suggestions (app.matching.suggestions) to be computed again ------------
+
+
+def purpose_changed(session: Session, *, user_id: int) -> None:
+    """The member's preferences or statement changed: their lists are computed again."""
+    jobs.enqueue(session, SUGGESTIONS_TASK, user_ids=[user_id])
+
+
+def statement_changed(session: Session, *, enrolment_id: int) -> None:
+    """A new statement version, or its visibility changed."""
+    latest = statements.latest(session, enrolment_id=enrolment_id)
+    if latest is not None:
+        purpose_changed(session, user_id=latest.user_id)
+
+
+def pool_changed(session: Session) -> None:
+    """A mentor or a content item changed: everyone's stored lists are computed again, by
+    one job for all the changes made within COALESCE of each other."""
+    moment = now()
+    window = int(moment.timestamp() // COALESCE.total_seconds())
+    # The job runs once its window has closed, so it sees every change made in it.
+    jobs.enqueue(session, SUGGESTIONS_TASK, key=f"{SUGGESTIONS_TASK}:everyone:{window}",
+                 at=moment + COALESCE, everyone=True)
+
+
+def suggestions_wanted(session: Session, *, user_id: int) -> None:
+    """A page found no stored lists: one computation, however often the page is opened."""
+    jobs.enqueue(session, SUGGESTIONS_TASK, key=f"{SUGGESTIONS_TASK}:first:{user_id}",
+                 user_ids=[user_id])
 
 
 def utc_offset_hours(time_zone: str, at: datetime | None = None) -> float | None:
@@ -168,12 +204,15 @@ def engine_mentor(mentor: Mentor) -> engine.MentorProfile:
     )
 
 
-def ended_pairs(session: Session) -> set[tuple[str, str]]:
+def ended_pairs(session: Session, *, member_id: int | None = None) -> set[tuple[str, str]]:
     """Pairs that must never be suggested again: declined, or found not a good fit."""
-    rows = session.exec(select(Match.member_id, Match.mentor_id).where(or_(
+    query = select(Match.member_id, Match.mentor_id).where(or_(
         col(Match.status) == MatchStatus.declined,
         (col(Match.status) == MatchStatus.ended) & (Match.end_reason == NOT_A_GOOD_FIT),
-    )))
+    ))
+    if member_id is not None:
+        query = query.where(Match.member_id == member_id)
+    rows = session.exec(query)
     return {(str(member), str(mentor)) for member, mentor in rows}
 
 
@@ -209,10 +248,12 @@ def suggested_mentors(
         declined=ended_pairs(session), top_k=k,
     ).get(member.id, [])
     by_id = {str(mentor.user.id): mentor for mentor in available}
-    return [_suggestion(by_id[pick.mentor_id], pick, labels) for pick in ranked]
+    return [suggestion_of(by_id[pick.mentor_id], pick, labels) for pick in ranked]
 
 
-def _suggestion(mentor: Mentor, pick: engine.Candidate, labels: dict[str, str]) -> MentorSuggestion:
+def suggestion_of(
+    mentor: Mentor, pick: engine.Candidate, labels: dict[str, str]
+) -> MentorSuggestion:
     assert mentor.user.id is not None
     return MentorSuggestion(
         mentor_id=mentor.user.id, name=mentor.user.display_name, bio=mentor.profile.bio,
@@ -221,11 +262,22 @@ def _suggestion(mentor: Mentor, pick: engine.Candidate, labels: dict[str, str]) 
     )
 
 
+def content_languages(session: Session, *, user: User) -> frozenset[str]:
+    """The languages content is chosen in: those of the member's preferences, else their
+    account's own language (an unset choice is not "every language")."""
+    assert user.id is not None
+    prefs = preferences(session, user_id=user.id)
+    chosen = prefs.languages if prefs is not None and prefs.languages else [user.locale]
+    return frozenset(language.lower() for language in chosen if language)
+
+
 def suggested_content(
     session: Session, *, user: User, encoder_name: str, k: int = 5, stage: str | None = None
 ) -> list[Any]:
-    return list(content.suggestions(session, member=member_profile(session, user=user), k=k,
-                                    stage=stage, encoder=make_encoder(encoder_name)))
+    member = replace(member_profile(session, user=user),
+                     languages=content_languages(session, user=user))
+    return list(content.suggestions(session, member=member, k=k, stage=stage,
+                                    encoder=make_encoder(encoder_name)))
 
 
 def open_match(session: Session, *, member_id: int) -> Match | None:
@@ -483,21 +535,25 @@ def member_page(
     content_wanted: bool = True, stage: str | None = None,
 ) -> dict[str, Any]:
     """Everything the member's matching views show: their mentor or request, the question
-    about fit, their preferences, and suggested mentors and content."""
+    about fit, their preferences, and suggested mentors and content (the stored lists;
+    content for one stage of a journey is chosen when asked, as it differs per stage)."""
     from app.accounts.forms import LOCALES  # late: accounts' forms are not a service
+    from app.matching import suggestions  # late: it builds on this module
 
     assert user.id is not None
     current = mentor_of(session, member_id=user.id)
     show_mentors = mentors_wanted and current is None
+    stored = suggestions.shown(session, user=user, mentors_wanted=show_mentors)
+    content_now = stored.content if stage is None else suggested_content(
+        session, user=user, encoder_name=encoder_name, stage=stage)
     return {
         "current": current,
         "preferences": preference_values(preferences(session, user_id=user.id)),
         "theme_choices": [(theme.key, theme.label) for theme in community.themes(session)],
         "language_choices": LOCALES, "wish_choices": WISHES,
-        "mentor_suggestions": (suggested_mentors(session, user=user, encoder_name=encoder_name)
-                               if show_mentors else []),
-        "content_suggestions": (suggested_content(session, user=user, encoder_name=encoder_name,
-                                                  stage=stage) if content_wanted else []),
+        "suggestions_ready": stored.ready, "content_ready": stored.ready or stage is not None,
+        "mentor_suggestions": stored.mentors,
+        "content_suggestions": content_now if content_wanted else [],
         "show_mentors": mentors_wanted, "show_content": content_wanted,
     }
 
@@ -505,26 +561,26 @@ def member_page(
 @dataclass(frozen=True)
 class HomeSummary:
     current: tuple[Match, User] | None
+    ready: bool
     mentors: list[MentorSuggestion]
     content: list[Any]
     waiting_requests: int
     has_profile: bool
 
 
-def home_summary(
-    session: Session, *, user: User, member: bool, mentor: bool, encoder_name: str
-) -> HomeSummary:
+def home_summary(session: Session, *, user: User, member: bool, mentor: bool) -> HomeSummary:
     """The matching part of the home page: for a member their mentor (or suggestions) and
-    content; for a mentor how many requests wait."""
+    content, from their stored lists; for a mentor how many requests wait."""
+    from app.matching import suggestions  # late: it builds on this module
+
     assert user.id is not None
     current = mentor_of(session, member_id=user.id) if member else None
     waiting = session.exec(select(func.count()).where(
         Match.mentor_id == user.id, Match.status == MatchStatus.proposed)).one() if mentor else 0
+    stored = suggestions.shown(session, user=user, mentors_wanted=current is None) \
+        if member else suggestions.Stored(True, [], [])
     return HomeSummary(
-        current=current,
-        mentors=(suggested_mentors(session, user=user, encoder_name=encoder_name)
-                 if member and current is None else []),
-        content=suggested_content(session, user=user, encoder_name=encoder_name) if member else [],
+        current=current, ready=stored.ready, mentors=stored.mentors, content=stored.content,
         waiting_requests=waiting,
         has_profile=mentor and mentor_profile(session, user_id=user.id) is not None,
     )

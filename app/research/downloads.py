@@ -5,9 +5,10 @@ CSV formats are streamed: the rows are counted first with COUNT queries in the r
 transaction, the audit event is written with those counts and committed with the request,
 and only then are the rows read again (in a read-only transaction of their own) and sent.
 A response that dies half way is therefore still on record. The other formats (Parquet,
-SPSS, Stata, codebooks, the bundle) need the whole file before the first byte can go: they
-are written to a temporary file inside the request, the audit event gets the exact row
-count the writer returned, and the file is sent and then deleted.
+SPSS, Stata, codebooks, the bundle) need the whole file before the first byte can go: on
+the web they are built by a job (`app.research.export_files`), which writes the file with
+`write_file`, records it with the exact row count the writer returned, and keeps it for
+its requester to download.
 """
 
 import io
@@ -54,35 +55,27 @@ def filename(study: Study, fmt: ExportFormat) -> str:
 
 @dataclass
 class Prepared:
-    """An export ready to send: a finished file, or rows still to be written."""
+    """A streamed export ready to send: its rows are still to be written."""
 
     filename: str
     media_type: str
     rows: int
-    path: Path | None = None
-    stream: Callable[[SessionFactory], Iterator[bytes]] | None = None
+    stream: Callable[[SessionFactory], Iterator[bytes]]
 
 
 def prepare(session: Session, *, study: Study, fmt_name: str, selection: Selection,
             actor_id: int | None, actor: str) -> Prepared:
-    """The export of `selection` in one format, on record in the audit log."""
+    """A streamed export of `selection` (a CSV format), on record in the audit log."""
     fmt = export_format(fmt_name)
+    if fmt.name not in STREAMED:
+        raise ValueError(f"{fmt.name} is built by a job, not streamed")
     people, counts = plan(session, study, selection)
     name = filename(study, fmt)
-    if fmt.name in STREAMED:
-        rows = expected_rows(fmt.name, counts)
-        _record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
-                counts=counts, actor_id=actor_id, actor=actor, people=people)
-        return Prepared(filename=name, media_type=fmt.media_type, rows=rows,
-                        stream=lambda sessions: _stream(sessions, study, fmt, selection, people))
-    path, rows = write_file(session, study=study, fmt=fmt, selection=selection, people=people)
-    try:
-        _record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
-                counts=counts, actor_id=actor_id, actor=actor, people=people)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return Prepared(filename=name, media_type=fmt.media_type, rows=rows, path=path)
+    rows = expected_rows(fmt.name, counts)
+    record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
+           counts=counts, actor_id=actor_id, actor=actor, people=people)
+    return Prepared(filename=name, media_type=fmt.media_type, rows=rows,
+                    stream=lambda sessions: _stream(sessions, study, fmt, selection, people))
 
 
 def plan(session: Session, study: Study,
@@ -98,16 +91,18 @@ def export_to(session: Session, *, study: Study, fmt_name: str, selection: Selec
     fmt = export_format(fmt_name)
     rows = write_export(export_source(session, study, selection, people), fmt.name, out,
                         progress)
-    _record(session, study=study, fmt=fmt, selection=selection, name=filename(study, fmt),
-            rows=rows, counts=counts, actor_id=None, actor=actor, people=people)
+    record(session, study=study, fmt=fmt, selection=selection, name=filename(study, fmt),
+           rows=rows, counts=counts, actor_id=None, actor=actor, people=people)
     return rows
 
 
 def write_file(session: Session, *, study: Study, fmt: ExportFormat, selection: Selection,
-               people: list[Participant], progress: Any = None) -> tuple[Path, int]:
-    """The export in a temporary file (the caller deletes it), and the rows written."""
+               people: list[Participant], progress: Any = None,
+               directory: Path | None = None) -> tuple[Path, int]:
+    """The export in a temporary file in `directory` (the caller renames or deletes it),
+    and the rows written. A failed write leaves no file."""
     source = export_source(session, study, selection, people)
-    descriptor, name = tempfile.mkstemp(prefix="telos-export-")
+    descriptor, name = tempfile.mkstemp(prefix=".telos-export-", suffix=".part", dir=directory)
     path = Path(name)
     try:
         with open(descriptor, "wb") as handle:
@@ -128,15 +123,15 @@ def expected_rows(name: str, counts: Counts) -> int:
             "wide": counts.participants}[name]
 
 
-def _record(session: Session, *, study: Study, fmt: ExportFormat, selection: Selection,
-            name: str, rows: int, counts: Counts, actor_id: int | None, actor: str,
-            people: list[Participant]) -> None:
+def record(session: Session, *, study: Study, fmt: ExportFormat, selection: Selection,
+           name: str, rows: int, counts: Counts, actor_id: int | None, actor: str,
+           people: list[Participant], **extra: Any) -> None:
     # Free text leaves only in the bundle; the record says whether this one carried it.
     free_text = fmt.name == "bundle" and carries_free_text(study, people)
     audit.record(session, action="research.export", actor_id=actor_id, target_type="study",
                  target_id=study.id, actor=actor, study=study.slug, format=fmt.name,
                  filters=selection.as_filters(study), files=[name], rows=rows,
-                 counts=counts.as_dict(), free_text=free_text)
+                 counts=counts.as_dict(), free_text=free_text, **extra)
 
 
 # Streaming: the writer pushes bytes into a file object; a response pulls them. A thread

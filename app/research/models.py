@@ -1,6 +1,8 @@
-"""Research tables: studies, who may see them, which cohorts they follow."""
+"""Research tables: studies, who may see them, which cohorts they follow, export files and
+the outcome report's cache."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
@@ -73,3 +75,69 @@ class KeptEnrolment(SQLModel, table=True):
     # The consent document the member had agreed to, so a study can still check its key.
     consent_key: str = Field(max_length=64)
     kept_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class ExportStatus(StrEnum):
+    queued = "queued"
+    building = "building"
+    ready = "ready"
+    failed = "failed"
+    expired = "expired"
+
+
+class ExportFile(SQLModel, table=True):
+    """One export a researcher asked for, built by a job into a file only they may fetch.
+
+    `path` is the file's name under `settings.var_dir / "exports"`; it is set once the file
+    is whole (written under a temporary name, then renamed), and the file is deleted when
+    the record expires.
+    """
+
+    __tablename__ = "export_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("study.id", ondelete="CASCADE"), nullable=False, index=True))
+    requested_by_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True))
+    format: str = Field(max_length=32)
+    # What was chosen: {"waves": [...], "instruments": [...]}, empty lists meaning all.
+    selection: dict[str, Any] = Field(default_factory=dict,
+                                      sa_column=Column(JSON, nullable=False))
+    status: ExportStatus = Field(default=ExportStatus.queued,
+                                 sa_column=Column(String(16), nullable=False, index=True))
+    file_name: str = Field(max_length=200)
+    path: str = Field(default="", max_length=300)
+    size_bytes: int | None = None
+    rows: int | None = None
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(default="", max_length=64)
+    error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    ready_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class OutcomeCache(SQLModel, table=True):
+    """A study's outcome report as last computed by a job, and whether it is current.
+
+    `data_version` counts the changes to the study's data (a response sent, consent
+    withdrawn, a rescore) and asks to recompute; `computed_version` is the count the cached
+    report was computed at. `waiting` is set while a job is asked for and not yet started,
+    so a burst of changes asks for one job.
+    """
+
+    __tablename__ = "outcome_cache"
+
+    study_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("study.id", ondelete="CASCADE"), primary_key=True))
+    data_version: int = 0
+    computed_version: int | None = None
+    waiting: bool = False
+    computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    participants: int = 0
+    # The report and reliability tables as plain JSON (see app/research/outcome_cache.py).
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    chart_means: str = Field(default="", sa_column=Column(Text, nullable=False))
+    chart_forest: str = Field(default="", sa_column=Column(Text, nullable=False))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -11,18 +11,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from sqlmodel import Session
-from starlette.background import BackgroundTask
 
+from app.clock import now
 from app.community import service as community
 from app.db import session_scope
 from app.deps import FormDep, ResearcherUser, SessionDep
 from app.forms import kept, validate
-from app.research import downloads, service
+from app.research import downloads, export_files, outcome_cache, service
 from app.research.forms import ResearcherForm, StudyForm, form_values
 from app.research.models import Study
-from app.research.report import outcome_report
 from app.research.source import UnknownChoice, select_part, study_instruments, study_waves
-from app.web import redirect, render
+from app.web import redirect, render, settings_of
 
 router = APIRouter()
 
@@ -157,14 +156,18 @@ def participants_page(
 # Exports --------------------------------------------------------------------------------
 
 
-def _export_page(request: Request, session: Session, study: Study, *,
-                 chosen: dict[str, list[str]], error: str = "") -> Response:
+def _export_page(request: Request, session: Session, study: Study, researcher: ResearcherUser,
+                 *, chosen: dict[str, list[str]], error: str = "") -> Response:
+    assert study.id is not None and researcher.user.id is not None
     titles = service.instrument_titles(session)
+    files = export_files.files_of(session, study_id=study.id, user_id=researcher.user.id)
     return render(request, "research/export.html", {
         "study": study, "formats": downloads.FORMATS.values(), "waves": study_waves(study),
         "instruments": {key: titles.get(key, key) for key in study_instruments(study)},
-        "chosen": chosen, "error": error,
-    }, status_code=400 if error else 200)
+        "chosen": chosen, "error": error, "files": files,
+        "busy": export_files.any_busy(files), "streamed": downloads.STREAMED,
+        "moment": now(),
+    }, block="files", status_code=400 if error else 200)
 
 
 @router.get("/research/studies/{study_id}/export")
@@ -172,7 +175,8 @@ def export_page(
     request: Request, researcher: ResearcherUser, session: SessionDep, study_id: int
 ) -> Response:
     study = _study(session, researcher, study_id)
-    return _export_page(request, session, study, chosen={"wave": [], "instrument": []})
+    return _export_page(request, session, study, researcher,
+                        chosen={"wave": [], "instrument": []})
 
 
 @router.post("/research/studies/{study_id}/export")
@@ -180,31 +184,54 @@ def export(
     request: Request, researcher: ResearcherUser, session: SessionDep, study_id: int,
     form: FormDep, sessions: ExportSessions,
 ) -> Response:
+    assert researcher.user.id is not None
     study = _study(session, researcher, study_id)
     values = form_values(form)
     chosen = {"wave": values["wave"], "instrument": values["instrument"]}
+    fmt = downloads.export_format(str(values.get("format", "")))
     try:
         selection = select_part(study, waves=chosen["wave"], instruments=chosen["instrument"])
     except UnknownChoice as problem:
-        return _export_page(request, session, study, chosen=chosen,
+        return _export_page(request, session, study, researcher, chosen=chosen,
                             error=f"That is {problem}.")
-    prepared = downloads.prepare(
-        session, study=study, fmt_name=str(values.get("format", "")), selection=selection,
-        actor_id=researcher.user.id, actor="web")
-    return _download(prepared, sessions)
+    if fmt.name in downloads.STREAMED:
+        return _download(downloads.prepare(
+            session, study=study, fmt_name=fmt.name, selection=selection,
+            actor_id=researcher.user.id, actor="web"), sessions)
+    export_files.request_file(session, study=study, fmt_name=fmt.name, selection=selection,
+                              chosen=chosen, user_id=researcher.user.id)
+    return redirect(request, f"/research/studies/{study.id}/export",
+                    message=f"Your file is being built ({fmt.label}). It appears under "
+                            "“Your files” below when it is ready.")
 
 
 def _download(prepared: downloads.Prepared,
               sessions: Callable[[], AbstractContextManager[Session]]) -> Response:
-    disposition = f"attachment; filename*=UTF-8''{quote(prepared.filename)}"
-    headers = {"Content-Disposition": disposition, "X-Export-Rows": str(prepared.rows)}
-    if prepared.path is not None:
-        path = prepared.path
-        return FileResponse(path, media_type=prepared.media_type, headers=headers,
-                            background=BackgroundTask(path.unlink, missing_ok=True))
-    assert prepared.stream is not None
+    headers = {"Content-Disposition": _attachment(prepared.filename),
+               "X-Export-Rows": str(prepared.rows)}
     body: Iterator[bytes] = prepared.stream(sessions)
     return StreamingResponse(body, media_type=prepared.media_type, headers=headers)
+
+
+def _attachment(name: str) -> str:
+    return f"attachment; filename*=UTF-8''{quote(name)}"
+
+
+@router.get("/research/studies/{study_id}/exports/{file_id}")
+def export_file(
+    request: Request, researcher: ResearcherUser, session: SessionDep, study_id: int,
+    file_id: int,
+) -> Response:
+    assert researcher.user.id is not None
+    study = _study(session, researcher, study_id)
+    assert study.id is not None
+    record = export_files.file_for(session, study_id=study.id, file_id=file_id,
+                                   user_id=researcher.user.id)
+    path = export_files.downloadable(record, settings_of(request))
+    media_type = downloads.export_format(record.format).media_type
+    return FileResponse(path, media_type=media_type, headers={
+        "Content-Disposition": _attachment(record.file_name),
+        "X-Export-Rows": str(record.rows)})
 
 
 # Outcomes -------------------------------------------------------------------------------
@@ -215,6 +242,24 @@ def outcomes_page(
     request: Request, researcher: ResearcherUser, session: SessionDep, study_id: int
 ) -> Response:
     study = _study(session, researcher, study_id)
-    result = outcome_report(session, study)
-    return render(request, "research/outcomes.html",
-                  {"study": study, "participants": result.participants, **result.context()})
+    assert study.id is not None
+    cached = outcome_cache.cached(session, study_id=study.id)
+    if cached is None:
+        outcome_cache.ask(session, study_id=study.id)
+    context = cached.context() if cached is not None else {}
+    return render(request, "research/outcomes.html", {
+        "study": study, "cached": cached, "computing": cached is None or cached.computing,
+        **context,
+    }, block="report")
+
+
+@router.post("/research/studies/{study_id}/outcomes/recompute")
+def recompute_outcomes(
+    request: Request, researcher: ResearcherUser, session: SessionDep, study_id: int
+) -> Response:
+    study = _study(session, researcher, study_id)
+    assert study.id is not None
+    outcome_cache.ask(session, study_id=study.id)
+    return redirect(request, f"/research/studies/{study.id}/outcomes",
+                    message="The report is being computed again; this page shows the new "
+                            "one when it is ready.")

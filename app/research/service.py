@@ -22,6 +22,7 @@ from app.errors import NotFound, TelosError
 from app.journeys import service as journeys
 from app.journeys.definitions import Wave
 from app.journeys.models import Enrolment
+from app.research import outcome_cache
 from app.research.models import KeptEnrolment, Study, StudyCohort, StudyResearcher
 from app.surveys import waves as surveys
 from app.surveys.models import InstrumentVersion, ResponseStatus, SurveyResponse
@@ -160,6 +161,34 @@ def add_researcher(session: Session, *, study: Study, email: str, actor_id: int)
                  target_type="study", target_id=study.id, researcher_id=user.id)
     session.flush()
     return user
+
+
+# When a study's data changes -----------------------------------------------------------
+
+
+def studies_touched_by(session: Session, *, user_id: int | None = None,
+                       instrument_key: str | None = None) -> list[int]:
+    """The studies whose data a change of this member's answers or consent touches (the
+    studies over their cohorts), or a change of this instrument's scores (the studies that
+    give it), or with neither, every study."""
+    if user_id is not None:
+        return list(session.exec(
+            select(StudyCohort.study_id).distinct()
+            .join(Enrolment, col(Enrolment.cohort_id) == StudyCohort.cohort_id)
+            .where(Enrolment.user_id == user_id).order_by(col(StudyCohort.study_id))))
+    studies = session.exec(select(Study).order_by(col(Study.id))).all()
+    return [study.id for study in studies if study.id is not None and (
+        instrument_key is None or any(instrument_key in keys
+                                      for keys in study.battery.values()))]
+
+
+def data_changed(session: Session, *, user_id: int | None = None,
+                 instrument_key: str | None = None) -> list[int]:
+    """Ask for the outcome report of every study touched to be computed again."""
+    touched = studies_touched_by(session, user_id=user_id, instrument_key=instrument_key)
+    for study_id in touched:
+        outcome_cache.ask(session, study_id=study_id)
+    return touched
 
 
 def consent_keys(session: Session) -> list[str]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
+from app.research import service as research
 from app.surveys import waves
 from app.surveys.models import ResponseStatus, SurveyResponse, SurveyScore
 
@@ -36,6 +37,8 @@ def rescore(session: Session, *, instrument_key: str | None = None) -> Rescored:
             audit.record(session, action="survey.rescored", actor_id=None,
                          target_type="survey_response", target_id=response.id,
                          before=before, after=after, instrument_version=version.content_hash)
+    if outcome.changed:
+        research.data_changed(session, instrument_key=instrument_key)
     return outcome
 
 

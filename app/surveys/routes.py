@@ -23,9 +23,12 @@ def _wave(value: str) -> Wave:
         raise NotFound("There is no such survey wave.") from None
 
 
-def _enrolment(session: Session, member: Principal) -> Enrolment:
+def _enrolment(session: Session, member: Principal, wave: Wave) -> Enrolment:
     assert member.user.id is not None
-    enrolment = journeys.current_enrolment(session, user_id=member.user.id)
+    # A follow-up belongs to a finished journey, which need not be the current one.
+    earlier = waves.followup_enrolment(session, user_id=member.user.id) \
+        if wave == Wave.followup else None
+    enrolment = earlier or journeys.current_enrolment(session, user_id=member.user.id)
     if enrolment is None:
         raise NotFound("Surveys are part of a journey; start one first.")
     return enrolment
@@ -42,7 +45,7 @@ def wave_page(
     request: Request, member: MemberUser, session: SessionDep, wave_name: str
 ) -> Response:
     wave = _wave(wave_name)
-    enrolment = _enrolment(session, member)
+    enrolment = _enrolment(session, member, wave)
     return render(request, "surveys/wave.html", {
         "wave": waves.wave_overview(session, enrolment=enrolment, wave=wave),
         "step_id": _survey_step_id(session, enrolment, wave),
@@ -70,7 +73,7 @@ def instrument_page(
     request: Request, member: MemberUser, session: SessionDep, wave_name: str, key: str
 ) -> Response:
     wave = _wave(wave_name)
-    return _instrument_page(request, session, _enrolment(session, member), wave, key)
+    return _instrument_page(request, session, _enrolment(session, member, wave), wave, key)
 
 
 @router.post("/surveys/{wave_name}/{key}")
@@ -79,7 +82,7 @@ def answer_instrument(
     wave_name: str, key: str,
 ) -> Response:
     wave = _wave(wave_name)
-    enrolment = _enrolment(session, member)
+    enrolment = _enrolment(session, member, wave)
     response = waves.open_response(session, enrolment=enrolment, wave=wave, key=key)
     instrument = waves.instrument_for(session, response)
     answers, errors = waves.read_answers(instrument, form)

@@ -158,6 +158,20 @@ def wave_submitted(session: Session, *, enrolment: Enrolment, wave: Wave) -> boo
     return wave_overview(session, enrolment=enrolment, wave=wave).submitted
 
 
+def followup_enrolment(session: Session, *, user_id: int) -> Enrolment | None:
+    """The completed journey whose follow-up the member is asked for, even once a newer
+    journey has started: the latest one open and not sent, else the latest not sent yet,
+    else the latest sent."""
+    rows = session.exec(select(Enrolment).where(
+        Enrolment.user_id == user_id, Enrolment.status == EnrolmentStatus.completed,
+    ).order_by(col(Enrolment.id).desc())).all()
+    overviews = [(row, wave_overview(session, enrolment=row, wave=Wave.followup))
+                 for row in rows if journeys.journey_of(session, row).waves.followup]
+    pending = [(row, overview) for row, overview in overviews if not overview.submitted]
+    open_now = [row for row, overview in pending if overview.opens_on is None]
+    return next(iter(open_now or [row for row, _ in pending or overviews]), None)
+
+
 def open_response(
     session: Session, *, enrolment: Enrolment, wave: Wave, key: str
 ) -> SurveyResponse:
@@ -239,6 +253,9 @@ def submit(session: Session, *, response: SurveyResponse, instrument: Instrument
         response.days_since_enrolment = (response.submitted_at - enrolment.started_at).days
     session.add(response)
     store_scores(session, response=response, instrument=instrument)
+    if response.user_id is not None:
+        from app.research import service as research  # research reads surveys: import on use
+        research.data_changed(session, user_id=response.user_id)
 
 
 def numeric_answers(answers: dict[str, Any]) -> dict[str, float | None]:

@@ -1,22 +1,30 @@
 """Mentors, cohort members with a purpose, themes and cohorts, made through the services."""
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from app.accounts.models import Role, User
 from app.community import service as community
 from app.community import themes
 from app.community.models import Cohort
+from app.jobs import runner
+from app.jobs import service as job_service
+from app.jobs.models import Job, JobStatus
 from app.journeys import service as journeys
 from app.journeys import statements
 from app.journeys.models import Enrolment, Visibility
 from app.matching import service as matching
+from app.settings import Settings
 from tests.factories import create_user
 
 _numbers = itertools.count(1)
+RUN_JOBS = ("matching.run",)
+SUGGESTION_JOBS = ("matching.suggestions",)
 PRIVATE_REFLECTION = "A private memory nobody else may read: the night by the river."
 
 
@@ -77,3 +85,32 @@ def _statement(db: Session, enrolment: Enrolment, text: str, visibility: Visibil
     assert enrolment.id is not None
     statements.save_version(db, enrolment=enrolment, text=text, parts={})
     statements.publish(db, enrolment_id=enrolment.id, visibility=visibility)
+
+
+def run_jobs(db: Session, settings: Settings, names: Iterable[str]) -> int:
+    """Runs the due queued jobs of these tasks once, their real code in the test's
+    transaction (as tests.jobs.run_due_jobs does for every task); how many ran."""
+
+    @contextmanager
+    def sessions() -> Iterator[Session]:
+        with db.begin_nested():
+            yield db
+
+    ran = 0
+    for job_id in job_service.due_ids(db, names=list(names)):
+        try:
+            ran += runner.run_job(job_id, sessions=sessions, settings=settings,
+                                  worker="test").ran
+        except runner.JobFailed:
+            ran += 1
+    db.expire_all()
+    return ran
+
+
+def let_time_pass(db: Session, names: Iterable[str]) -> None:
+    """The queued jobs of these tasks come due now, as after their delay (a retry's
+    backoff, the coalescing window) has passed."""
+    db.execute(update(Job).where(col(Job.status) == JobStatus.queued,
+                                 col(Job.name).in_(list(names)))
+               .values(run_after=Job.created_at))
+    db.flush()

@@ -11,9 +11,13 @@ from app.matching import service as matching
 from app.matching.models import Match
 from app.research import demo as research_demo
 from app.research import service as research
+from app.settings import Settings
+from tests.matching.factories import RUN_JOBS, run_jobs
 
 
-def test_a_run_on_the_demo_cohort_explains_shared_themes(db: Session) -> None:
+def test_a_run_on_the_demo_cohort_explains_shared_themes(
+    db: Session, settings: Settings
+) -> None:
     demo.load(db)
     participants = list(db.exec(select(User).where(
         col(User.email).like(matching_demo.PARTICIPANT_EMAILS))))
@@ -24,6 +28,7 @@ def test_a_run_on_the_demo_cohort_explains_shared_themes(db: Session) -> None:
     assert study is not None
     cohort_id = research.cohort_ids_of(db, study)[0]
     run = runs.start_run(db, cohort_id=cohort_id, by_id=None, encoder="tfidf")
+    assert run_jobs(db, settings, RUN_JOBS) == 1
     drafts = list(db.exec(select(Match).where(Match.run_id == run.id)))
     places = sum(mentor.capacity for mentor in matching_demo.MENTORS)
     assert len(drafts) == places

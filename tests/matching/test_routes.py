@@ -16,10 +16,13 @@ from tests.jobs import delivered
 from tests.journeys.walking import another_browser, sign_in, start, walk_to
 from tests.matching.factories import (
     PRIVATE_REFLECTION,
+    RUN_JOBS,
+    SUGGESTION_JOBS,
     create_cohort,
     create_member,
     create_mentor,
     create_theme,
+    run_jobs,
 )
 
 BASE = "http://testserver"
@@ -43,9 +46,14 @@ def drafts(db: Session, run: MatchRun) -> list[Match]:
                                             Match.status == MatchStatus.draft)))
 
 
-def start_run(manager: Browser, db: Session, cohort_id: int | None) -> MatchRun:
+def start_run(
+    manager: Browser, db: Session, settings: Settings, cohort_id: int | None
+) -> MatchRun:
+    """Starts a run from the overview and lets its job compute the draft."""
     response = manager.submit(f"/matching/cohorts/{cohort_id}/runs", page="/matching")
     assert response.status_code == 303, response.text
+    assert run_of(db, response.headers["location"]).status == RunStatus.running
+    assert run_jobs(db, settings, RUN_JOBS) == 1
     return run_of(db, response.headers["location"])
 
 
@@ -72,9 +80,9 @@ def test_manager_reviews_pins_excludes_and_publishes(
     first = create_mentor(db, name="Mentor First", email="first@example.org")
     create_mentor(db, name="Mentor Second")
     sign_in(browser, db, roles=(Role.manager,))
-    run = start_run(browser, db, cohort.id)
+    run = start_run(browser, db, settings, cohort.id)
     page = browser.get(f"/matching/runs/{run.id}")
-    assert "Here is the draft. Nothing is sent until you publish it." in page.text
+    assert "The draft appears on this page; nothing is sent until you publish" in page.text
     assert "Anna Member" in page.text and "Ben Member" in page.text
     assert "Exclude this pair" in page.text and "Swap Anna Member to" in page.text
     rows = {row.member_id: row for row in drafts(db, run)}
@@ -86,11 +94,12 @@ def test_manager_reviews_pins_excludes_and_publishes(
     response = browser.submit(f"/matching/runs/{run.id}/matches/{excluded.id}/exclude")
     assert response.status_code == 303
     assert browser.submit(f"/matching/runs/{run.id}/rerun").status_code == 303
+    assert run_jobs(db, settings, RUN_JOBS) == 1
     after = {row.member_id: row for row in drafts(db, run)}
     assert after[anna.id or 0].id == pinned.id and after[anna.id or 0].pinned
     assert after[ben.id or 0].mentor_id != excluded.mentor_id
-    page = browser.get(f"/matching/runs/{run.id}").text
-    assert "Excluded pairs" in page and '<span class="badge">pinned</span>' in page
+    reviewed = browser.get(f"/matching/runs/{run.id}").text
+    assert "Excluded pairs" in reviewed and '<span class="badge">pinned</span>' in reviewed
 
     response = browser.submit(f"/matching/runs/{run.id}/publish")
     assert response.status_code == 303
@@ -112,12 +121,14 @@ def test_manager_reviews_pins_excludes_and_publishes(
     assert len(db.exec(select(Match).where(Match.run_id == run.id)).all()) == 2
 
 
-def test_swap_to_an_alternative_and_match_by_hand(browser: Browser, db: Session) -> None:
+def test_swap_to_an_alternative_and_match_by_hand(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
     cohort = create_cohort(db)
     anna = create_member(db, cohort)
     first, second = create_mentor(db, capacity=1), create_mentor(db, capacity=1)
     sign_in(browser, db, roles=(Role.manager,))
-    run = start_run(browser, db, cohort.id)
+    run = start_run(browser, db, settings, cohort.id)
     row = drafts(db, run)[0]
     other = second if row.mentor_id == first.id else first
     response = browser.submit(f"/matching/runs/{run.id}/matches/{row.id}/swap",
@@ -134,7 +145,9 @@ def test_swap_to_an_alternative_and_match_by_hand(browser: Browser, db: Session)
     assert [(m.member_id, m.source) for m in drafts(db, run)] == [(anna.id, "manager")]
 
 
-def test_weights_are_validated_and_kept(browser: Browser, db: Session) -> None:
+def test_weights_are_validated_and_kept(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
     cohort = create_cohort(db)
     sign_in(browser, db, roles=(Role.manager,))
     url = f"/matching/cohorts/{cohort.id}/weights"
@@ -151,7 +164,7 @@ def test_weights_are_validated_and_kept(browser: Browser, db: Session) -> None:
                                     "wishes": "0.5"})
     assert response.status_code == 303
     assert 'value="2"' in browser.get(url).text
-    run = start_run(browser, db, cohort.id)
+    run = start_run(browser, db, settings, cohort.id)
     assert run.weights == {"text": 1.0, "themes": 2.0, "time_zone": 0.0, "wishes": 0.5}
 
 
@@ -309,6 +322,7 @@ def test_member_saves_preferences_sees_suggestions_and_requests_a_mentor(
         "themes": [youth], "languages": ["en"], "wishes": ["career"], "wants": "Be direct."},
         page="/my-mentor")
     assert response.status_code == 303
+    assert run_jobs(db, settings, SUGGESTION_JOBS) >= 1  # the save asked for new lists
     page = browser.get("/my-mentor").text
     assert "Tomas Mentor" in page and "both care about youth and education" in page
     response = browser.submit("/my-mentor/request", {"mentor_id": str(mentor.id)},
@@ -323,10 +337,13 @@ def test_member_saves_preferences_sees_suggestions_and_requests_a_mentor(
     assert again.status_code == 409 and "One at a time" in again.text
 
 
-def test_fit_no_from_the_member_ends_the_match(browser: Browser, db: Session) -> None:
+def test_fit_no_from_the_member_ends_the_match(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
     member, _mentor, match = mentor_with_request(db)
     matching.accept(db, match=match, base_url=BASE)
     db.commit()
+    run_jobs(db, settings, SUGGESTION_JOBS)
     sign_in(browser, db, member)
     assert "After your first meeting: is this a good fit?" in browser.get("/my-mentor").text
     response = browser.submit(f"/matches/{match.id}/fit", {"fit": "no", "next": "/my-mentor"})
@@ -334,15 +351,19 @@ def test_fit_no_from_the_member_ends_the_match(browser: Browser, db: Session) ->
     db.refresh(match)
     assert (match.status, match.member_fit) == (MatchStatus.ended, False)
     assert matching.open_match(db, member_id=member.id or 0) is None
-    assert "Sam Mentor" not in browser.get("/my-mentor").text  # never suggested again
+    page = browser.get("/my-mentor").text
+    assert "Mentors who could fit" in page and "being prepared" not in page
+    assert "Sam Mentor" not in page  # never suggested again, though the stored list has him
 
 
 def test_the_journeys_match_step_shows_mentors_and_a_request_button(
-    browser: Browser, db: Session
+    browser: Browser, db: Session, settings: Settings
 ) -> None:
     create_mentor(db, name="Uma Mentor", bio="I help people find their feet in a new town.")
     start(browser, db)
     walk_to(browser, "mentors")
+    assert "Suggestions are being prepared" in browser.get("/journey/steps/mentors").text
+    assert run_jobs(db, settings, SUGGESTION_JOBS) >= 1  # the visit asked for the lists
     page = browser.get("/journey/steps/mentors").text
     assert "Uma Mentor" in page and "Request Uma Mentor as my mentor" in page
     assert 'name="next" value="/journey/steps/mentors"' in page
@@ -350,7 +371,7 @@ def test_the_journeys_match_step_shows_mentors_and_a_request_button(
 
 
 def test_home_page_shows_mentor_suggestions_and_waiting_requests(
-    browser: Browser, db: Session
+    browser: Browser, db: Session, settings: Settings
 ) -> None:
     _member, mentor, _match = mentor_with_request(db)
     create_mentor(db, name="Vera Mentor")
@@ -358,6 +379,8 @@ def test_home_page_shows_mentor_suggestions_and_waiting_requests(
     assert "1 request waits for your answer." in browser.get("/home").text
     member_browser = another_browser(browser)
     sign_in(member_browser, db)
+    assert "Suggestions are being prepared" in member_browser.get("/home").text
+    assert run_jobs(db, settings, SUGGESTION_JOBS) >= 1
     assert "Vera Mentor" in member_browser.get("/home").text
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -9,6 +10,7 @@ from contextlib import nullcontext
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from markupsafe import escape
 from sqlmodel import Session, col, select
 
@@ -21,6 +23,7 @@ from app.research.report import outcome_report
 from app.settings import Settings
 from tests.browsing import csrf_token_in
 from tests.factories import create_user, signed_in
+from tests.jobs import run_due_jobs
 from tests.research.studies import answer, make_cohort, make_member, make_study, researcher
 
 
@@ -190,31 +193,44 @@ def test_a_streamed_csv_download_is_recorded_with_its_row_count(
     assert event.details["free_text"] is False
 
 
-def test_the_bundle_is_written_whole_then_sent(
+def built(client: TestClient, db: Session, settings: Settings, token: str, study: Study,
+          fmt: str) -> Response:
+    """Ask for a file, let its job build it, and download it from the export page."""
+    asked = client.post(f"/research/studies/{study.id}/export",
+                        data={"csrf_token": token, "format": fmt})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/research/studies/{study.id}/export"
+    assert run_due_jobs(db, settings) >= 1
+    page = client.get(f"/research/studies/{study.id}/export")
+    newest = re.findall(rf'href="(/research/studies/{study.id}/exports/\d+)"', page.text)[0]
+    response = client.get(newest)
+    assert response.status_code == 200
+    return response
+
+
+def test_files_are_built_by_a_job_then_downloaded(
     client: TestClient, db: Session, settings: Settings, owner: User, study: Study
 ) -> None:
     token = sign_in(client, db, settings, owner)
-    response = client.post(f"/research/studies/{study.id}/export",
-                           data={"csrf_token": token, "format": "codebook-html"})
-    assert response.status_code == 200
-    assert "happiness" in response.text
-    response = client.post(f"/research/studies/{study.id}/export",
-                           data={"csrf_token": token, "format": "parquet"})
-    assert response.status_code == 200 and response.content.startswith(b"PAR1")
+    assert "happiness" in built(client, db, settings, token, study, "codebook-html").text
+    assert built(client, db, settings, token, study, "parquet").content.startswith(b"PAR1")
     assert [event.details["format"] for event in exports(db)] == ["codebook-html", "parquet"]
+    requested = db.exec(select(AuditEvent).where(
+        AuditEvent.action == "research.export.requested")).all()
+    assert [event.details["format"] for event in requested] == ["codebook-html", "parquet"]
 
 
 def test_a_zip_bundle_download(
     client: TestClient, db: Session, settings: Settings, owner: User, study: Study
 ) -> None:
     token = sign_in(client, db, settings, owner)
-    response = client.post(f"/research/studies/{study.id}/export",
-                           data={"csrf_token": token, "format": "bundle"})
-    assert response.status_code == 200
+    response = built(client, db, settings, token, study, "bundle")
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert "long.csv" in " ".join(names)
+    assert f"{study.slug}-export.zip" in response.headers["content-disposition"]
     assert exports(db)[0].details["files"] == [f"{study.slug}-export.zip"]
     assert exports(db)[0].details["free_text"] == any(n.endswith("texts.csv") for n in names)
+    assert exports(db)[0].details["rows"] == int(response.headers["x-export-rows"]) == 32
 
 
 def test_an_unknown_wave_or_format_is_refused_without_a_record(
@@ -233,10 +249,14 @@ def test_the_outcome_report_page(
     client: TestClient, db: Session, settings: Settings, owner: User, study: Study
 ) -> None:
     sign_in(client, db, settings, owner)
+    waiting = client.get(f"/research/studies/{study.id}/outcomes")
+    assert waiting.status_code == 200 and "The report is being computed" in waiting.text
+    assert 'hx-trigger="every 2s"' in waiting.text
+    assert run_due_jobs(db, settings) == 1
     page = client.get(f"/research/studies/{study.id}/outcomes")
     assert page.status_code == 200
-    assert "for the 4 participants" in page.text
+    assert "for the 4 participants" in page.text and "Computed at " in page.text
     summary = outcome_report(db, study).report.summary
     assert "improved significantly" in summary
     assert str(escape(summary)) in page.text
-    assert "<svg" in page.text
+    assert "<svg" in page.text and 'hx-trigger="every 2s"' not in page.text
