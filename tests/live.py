@@ -15,7 +15,7 @@ from app.settings import ROOT
 
 TELOS = ROOT / ".venv" / "bin" / "telos"
 SECRET_KEY = "live-test-secret-key-that-is-long-enough"
-START_TIMEOUT_SECONDS = 20.0
+START_TIMEOUT_SECONDS = 90.0  # a wait for readiness, generous for a loaded machine
 STOP_TIMEOUT_SECONDS = 10.0
 PORT_ATTEMPTS = 3
 
