@@ -1,7 +1,9 @@
 """Matching's jobs: a manager's match run, and members' stored suggestions.
 
-Both read in one transaction, score with none open, and write in a last one that
-checks the work is still wanted, so a second delivery changes nothing.
+A run reads its inputs in one transaction, scores with none open, and writes in a
+last one that checks the run is still wanted, so a second delivery changes nothing.
+Suggestions are scored inside one reading transaction (the inputs are many small
+reads) and stored in a second; a fingerprint makes a repeat cheap.
 """
 
 import traceback
