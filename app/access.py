@@ -5,7 +5,9 @@ A route depends on exactly one `Policy` (directly, or through an alias in
 without one, and calls every route as every role.
 """
 
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +19,8 @@ from app.accounts.models import Role
 from app.accounts.service import Principal
 from app.errors import Forbidden
 from app.web import SESSION_COOKIE, settings_of
+
+log = logging.getLogger(__name__)
 
 
 class LoginRequired(Exception):
@@ -34,6 +38,22 @@ def current_principal(request: Request, session: Session) -> Principal | None:
         principal = accounts.resolve_session(session, token=token, settings=settings_of(request))
     request.state.principal = principal
     return principal
+
+
+def principal_of(request: Request) -> Principal | None:
+    """Who is signed in, for a page no route served (a 404 for an unknown address), so that
+    its header is the signed-in one; looked up in a transaction of its own."""
+    if hasattr(request.state, "principal") or SESSION_COOKIE not in request.cookies:
+        return getattr(request.state, "principal", None)
+    from app.deps import get_session  # app.deps builds on this module
+
+    sessions = request.app.dependency_overrides.get(get_session, get_session)
+    try:
+        with contextmanager(sessions)(request) as session:
+            return current_principal(request, session)
+    except Exception:  # the page must still be served, if only as to a visitor
+        log.exception("could not look up who is signed in for an error page")
+        return None
 
 
 class Policy:

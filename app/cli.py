@@ -5,26 +5,24 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
-from app import demo, migrate
-from app.accounts import passwords
-from app.accounts import service as accounts
-from app.accounts.models import Role
-from app.db import make_engine, session_scope
-from app.forms import email_address
+# Only what `telos --help` needs loads here; each command imports the rest (the database,
+# the matcher, the statistics) when it runs, so the command starts at once.
+from app.accounts.roles import Role
 from app.journeys.cli import journeys_cli
 from app.matching.cli import match_cli
 from app.research.cli import research_cli
-from app.settings import ConfigurationError, Settings
 from app.surveys.cli import surveys_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from app.settings import Settings
 
 cli = typer.Typer(help="Telos: purpose journeys, surveys and mentor matching.",
                   no_args_is_help=True)
@@ -47,12 +45,18 @@ def fail(message: str) -> typer.Exit:
 
 
 @contextmanager
-def database() -> Iterator[tuple[Settings, Engine]]:
+def database(*, queue: bool = True) -> Iterator[tuple["Settings", "Engine"]]:
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import make_engine
+    from app.settings import Settings
+
     settings = Settings()
     engine = make_engine(settings.database_url)
-    from app.jobs.queue import attach as attach_queue  # Huey loads only when used
+    if queue:
+        from app.jobs.queue import attach as attach_queue  # Huey loads only when used
 
-    attach_queue(settings, engine)  # jobs asked for here reach the workers at once
+        attach_queue(settings, engine)  # jobs asked for here reach the workers at once
     try:
         yield settings, engine
     except OperationalError as error:
@@ -62,7 +66,9 @@ def database() -> Iterator[tuple[Settings, Engine]]:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction() -> Iterator["Session"]:
+    from app.db import session_scope
+
     with database() as (_settings, engine), session_scope(engine) as session:
         yield session
 
@@ -70,6 +76,8 @@ def transaction() -> Iterator[Session]:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration the database has not had yet."""
+    from app import migrate
+
     with database() as (settings, _engine):
         migrate.upgrade(settings.database_url)
     console.print("The database is up to date.")
@@ -78,7 +86,9 @@ def db_upgrade() -> None:
 @db_cli.command("check")
 def db_check() -> None:
     """Say whether the database is behind the migrations (exit 1 if it is)."""
-    with database() as (settings, engine):
+    from app import migrate
+
+    with database(queue=False) as (settings, engine):
         current = migrate.state(engine, settings.database_url)
     if current.behind:
         raise fail(current.advice(settings.database_url))
@@ -91,6 +101,8 @@ def load_demo(
     = False,
 ) -> None:
     """Create the demo accounts (safe to run again: it only adds what is missing)."""
+    from app import demo
+
     with transaction() as session:
         demo.move_old_demo_accounts(session)
         if if_empty and not demo.is_empty(session):
@@ -100,7 +112,12 @@ def load_demo(
     console.print(f"Demo data loaded ({len(created)} new accounts).")
 
 
-def _print_demo_logins(settings: Settings, engine: Engine) -> None:
+def _print_demo_logins(settings: "Settings", engine: "Engine") -> None:
+    from rich.table import Table
+    from sqlmodel import Session
+
+    from app import demo
+
     with Session(engine) as session:
         logins = demo.present(session)
     if not logins:
@@ -121,6 +138,7 @@ def worker(
     """Run background jobs (e-mail, match runs, exports, reminders) until stopped."""
     import logging
 
+    from app import migrate
     from app.jobs import worker as jobs_worker
     from app.jobs.queue import storage_description
 
@@ -153,7 +171,7 @@ def _start_worker() -> "subprocess.Popen[bytes]":
                             preexec_fn=die_with_parent)
 
 
-def _own_address(settings: Settings, host: str, port: int) -> str:
+def _own_address(settings: "Settings", host: str, port: int) -> str:
     """The address e-mailed links use: TELOS_BASE_URL, or else where this server listens
     (handed on through the environment to the web processes and the worker)."""
     if "base_url" in settings.model_fields_set:
@@ -168,6 +186,13 @@ def _own_address(settings: Settings, host: str, port: int) -> str:
     return address
 
 
+def proxy_options(settings: "Settings") -> dict[str, Any]:
+    """Forwarded headers are believed only from the proxies TELOS_FORWARDED_ALLOW_IPS names;
+    believed from anyone on the host, they let a client pick the address rate limits count."""
+    allowed = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or None}
+
+
 @cli.command("serve")
 def serve(
     host: str = "127.0.0.1",
@@ -179,6 +204,9 @@ def serve(
 ) -> None:
     """Serve the app (refuses to start on a database that is behind the migrations)."""
     import uvicorn
+
+    from app import migrate
+    from app.settings import ConfigurationError, Settings
 
     settings = Settings()
     try:
@@ -195,7 +223,7 @@ def serve(
     child = _start_worker() if with_worker else None
     try:
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload,
-                    proxy_headers=True, workers=workers)
+                    workers=workers, **proxy_options(settings))
     finally:
         if child is not None:
             child.terminate()
@@ -216,10 +244,16 @@ def create_user(
     ] = "",
 ) -> None:
     """Create an account with the given roles (the first admin comes from here)."""
+    from app.accounts import passwords
+    from app.accounts import service as accounts
+    from app.forms import email_address, typed_text_problem
+
     try:
         address = email_address(email)
     except ValueError as error:
         raise fail(str(error)) from None
+    if name_problem := typed_text_problem(name):
+        raise fail(f"--name: {name_problem}")
     problem = passwords.problem(password)
     if problem:
         raise fail(f"password: {problem}")
@@ -235,6 +269,10 @@ def create_user(
 def main() -> None:
     try:
         cli()
-    except ConfigurationError as error:
+    except Exception as error:
+        from app.settings import ConfigurationError  # loaded already if it is one
+
+        if not isinstance(error, ConfigurationError):
+            raise
         errors.print(f"error: {error}")
         sys.exit(1)

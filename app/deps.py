@@ -10,13 +10,18 @@ from starlette.datastructures import FormData
 from app.access import Policy
 from app.accounts.models import Role
 from app.accounts.service import Principal
-from app.db import session_scope
+from app.db import READ_TURN, TURN, session_scope
 from app.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
-    with session_scope(request.app.state.engine) as session:
+    """One transaction per request, committed before the response is sent.
+
+    On SQLite, a request that `DatabaseTurns` lets in as a reader (GET, HEAD, OPTIONS)
+    begins without the write lock; every other one begins with it.
+    """
+    deferred = request.scope.get("state", {}).get(TURN) == READ_TURN
+    with session_scope(request.app.state.engine, deferred=deferred) as session:
         yield session
 
 

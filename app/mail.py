@@ -28,12 +28,17 @@ class Mail:
     to: str
     subject: str
     body: str
+    # An address Telos keeps no longer than its purpose (someone outside Telos asked for
+    # feedback): the job forgets it too once the message is sent.
+    forget_address: bool = False
 
 
 def queue(session: Session, mails: Iterable[Mail]) -> None:
     """Send each mail once the caller's transaction commits (never if it rolls back)."""
     for mail in mails:
-        jobs.enqueue(session, "mail.send", to=mail.to, subject=mail.subject, body=mail.body)
+        extra: dict[str, Any] = {"forget_address": True} if mail.forget_address else {}
+        jobs.enqueue(session, "mail.send", to=mail.to, subject=mail.subject, body=mail.body,
+                     **extra)
 
 
 def _describe(payload: dict[str, Any]) -> str:
@@ -42,16 +47,24 @@ def _describe(payload: dict[str, Any]) -> str:
 
 # Once sent, the body (which may hold a sign-in or reset link) is not kept in the job.
 SENT_BODY = "(the text is not kept once the message is sent)"
+SENT_ADDRESS = "(the address is not kept once the message is sent)"
 
 
 @jobs.task("mail.send", attempts=8, retry_delay=30, backoff=3, lease=timedelta(minutes=2),
            describe=_describe)
-def deliver(ctx: jobs.JobContext, *, to: str, subject: str, body: str) -> dict[str, Any]:
+def deliver(ctx: jobs.JobContext, *, to: str, subject: str, body: str,
+            forget_address: bool = False) -> dict[str, Any]:
     # One Message-ID per job, so a retry after a crash is recognisably the same message.
     domain = parseaddr(ctx.settings.mail_from)[1].rpartition("@")[2] or "telos.localhost"
-    where = send(ctx.settings, Mail(to=to, subject=subject, body=body),
-                 message_id=f"<job-{ctx.job_id}@{domain}>", name=f"{ctx.job_id:08d}")
-    ctx.payload_after = {"to": to, "subject": subject, "body": SENT_BODY}
+    mail = Mail(to=to, subject=subject, body=body)
+    try:
+        build(ctx.settings, mail)
+    except (ValueError, TypeError) as error:  # e.g. a line break in a header
+        raise jobs.CannotSucceed(f"the message cannot be built: {error}") from error
+    where = send(ctx.settings, mail, message_id=f"<job-{ctx.job_id}@{domain}>",
+                 name=f"{ctx.job_id:08d}")
+    ctx.payload_after = {"to": SENT_ADDRESS if forget_address else to, "subject": subject,
+                         "body": SENT_BODY}
     return {"sent": where}
 
 

@@ -10,18 +10,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.access import LoginRequired
+from app.access import LoginRequired, principal_of
 from app.accounts import consent_routes, invitation_routes, mydata_routes
 from app.accounts import routes as account_routes
 from app.accounts.consent import ConsentNeeded
 from app.admin import routes as admin_routes
+from app.community import circle_routes
 from app.community import routes as community_routes
-from app.db import make_engine
+from app.db import READ_TURN, TURN, WRITE_TURN, is_busy, make_engine
 from app.errors import CsrfFailed, TelosError
 from app.home import routes as home_routes
 from app.jobs import routes as job_routes
@@ -30,6 +32,7 @@ from app.jobs.queue import attach as attach_queue
 from app.journeys import feedback_routes
 from app.journeys import routes as journey_routes
 from app.matching import routes as matching_routes
+from app.path_ids import ids_in_range
 from app.reminders import routes as reminder_routes
 from app.research import routes as research_routes
 from app.settings import ROOT, Settings
@@ -40,6 +43,12 @@ from app.web import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_valid, redirect, 
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A request body must have arrived within this time (slow clients get 408), and be no
+# larger than this (the largest upload, a content file, may have 2 MB).
+BODY_SECONDS = 30.0
+MAX_BODY_BYTES = 8_000_000
+# SQLite: how many requests of one web process use the database at once.
+SQLITE_TURNS = 4
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -111,25 +120,153 @@ class SecurityHeaders:
             )
 
 
-class OneRequestAtATime:
-    """For SQLite: requests that may touch the database run one after another.
+class Replay:
+    """A `receive` that gives the app the body read beforehand, then the client's messages."""
 
-    SQLite has one writer and this process one pooled connection. Waiting for it in
-    worker threads could take every thread, leaving none to finish the request that
-    holds it; waiting here, before any thread is taken, cannot deadlock. PostgreSQL
-    needs none of this and does not get it.
+    def __init__(self, body: bytes, receive: Receive) -> None:
+        self.body = body
+        self.receive = receive
+        self.given = False
+
+    async def __call__(self) -> Message:
+        if not self.given:
+            self.given = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        return await self.receive()
+
+    def again(self) -> "Replay":
+        return Replay(self.body, self.receive)
+
+
+async def _refuse(send: Send, status: int, text: str) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+class ReadBodyFirst:
+    """The whole request body is read, within `seconds`, before the app sees the request.
+
+    So nothing (no database turn, no worker thread) is held for a client that is still
+    sending: one slower than `seconds` gets 408, one that sends more than `max_bytes` 413,
+    and one that leaves gets nothing.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, seconds: float = BODY_SECONDS,
+                 max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
-        self.turn = asyncio.Lock()
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _refuse(send, 413, "The request is too large.")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk: bytes = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        await _refuse(send, 413, "The request is too large.")
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await _refuse(send, 408, "The request took too long to arrive; send it again.")
+            return
+        await self.app(scope, Replay(b"".join(chunks), receive), send)
+
+
+def _busy(error: BaseException) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        return any(_busy(inner) for inner in error.exceptions)
+    return is_busy(error)
+
+
+class DatabaseTurns:
+    """For SQLite: readers side by side, writers one at a time, each waiting for a turn here.
+
+    A request takes one of `turns` places (the engine pools as many connections), and one
+    that may write (any method but GET, HEAD and OPTIONS) first takes the writer's turn,
+    so writers queue here, in order, rather than in SQLite's busy wait, which sleeps in
+    coarse steps. The waiting happens in the event loop, before a worker thread is taken:
+    waiting for a connection inside threads could take every thread and leave none to
+    finish the requests that hold one. The body has been read already (`ReadBodyFirst`),
+    and the turn is given back when the reply starts, so no turn waits for a slow client.
+
+    A reader's transaction begins without the write lock. If it writes after all (a
+    session's last-seen time, a job asked for from a page) and the write finds the lock
+    taken, or the data changed since it read, SQLite refuses at once ("database is
+    locked", which the busy timeout does not cover). Nothing has been sent by then (the
+    commit comes before the reply), so the transaction is rolled back and the request
+    runs again from the start as a writer. PostgreSQL needs none of this and gets none.
+    """
+
+    def __init__(self, app: ASGIApp, *, turns: int) -> None:
+        self.app = app
+        self.places = asyncio.Semaphore(turns)
+        self.writer = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        async with self.turn:
-            await self.app(scope, receive, send)
+        state = dict(scope.get("state", {}))
+        if scope["method"] in SAFE_METHODS:
+            turn = Turn(self.places)
+            try:
+                await turn.run(self.app, {**scope, "state": {**state, TURN: READ_TURN}},
+                               receive, send)
+                return
+            except Exception as error:
+                if turn.replied or not isinstance(receive, Replay) or not _busy(error):
+                    raise
+                log.info("%s %s wrote in a read turn and found the database locked; "
+                         "running it again as a writer", scope["method"], scope["path"])
+                receive = receive.again()
+        await Turn(self.writer, self.places).run(
+            self.app, {**scope, "state": {**state, TURN: WRITE_TURN}}, receive, send)
+
+
+class Turn:
+    """One request's hold on the database: taken before the app runs, given back when the
+    reply starts (the request's transaction has been committed by then), so a client that
+    reads its reply slowly holds no turn either, or when the app ends."""
+
+    def __init__(self, *locks: asyncio.Lock | asyncio.Semaphore) -> None:
+        self.locks = locks
+        self.held: list[asyncio.Lock | asyncio.Semaphore] = []
+        self.replied = False
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_and_give_back(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.replied = True
+                self.give_back()
+            await send(message)
+
+        try:
+            for lock in self.locks:
+                await lock.acquire()
+                self.held.append(lock)
+            await app(scope, receive, send_and_give_back)
+        finally:
+            self.give_back()
+
+    def give_back(self) -> None:
+        while self.held:
+            self.held.pop().release()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -140,17 +277,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(ids_in_range)],
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(settings.database_url, turns=SQLITE_TURNS)
     # Jobs a request asks for are handed to the queue as soon as its transaction commits.
     app.state.queue = attach_queue(settings, app.state.engine)
     for module in (
         home_routes, account_routes, consent_routes, mydata_routes, invitation_routes,
         admin_routes, job_routes,
         journey_routes,
-        feedback_routes, survey_routes, results_routes, community_routes,
+        feedback_routes, survey_routes, results_routes, community_routes, circle_routes,
         matching_routes, research_routes, reminder_routes,
     ):
         _add_routes(app, module.router)
@@ -158,7 +295,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_pages(app)
     app.add_middleware(SecurityHeaders, settings=settings)
     if app.state.engine.dialect.name == "sqlite":
-        app.add_middleware(OneRequestAtATime)
+        app.add_middleware(DatabaseTurns, turns=SQLITE_TURNS)
+    app.add_middleware(ReadBodyFirst)
     return app
 
 
@@ -200,6 +338,12 @@ def _install_error_pages(app: FastAPI) -> None:
             target += f"?{request.url.query}"
         return redirect(request, f"/login?next={quote(target, safe='/')}")
 
+    async def _not_found(request: Request) -> Response:
+        # No route may have run, so nobody looked up who is signed in: the page's menu
+        # needs it. A database read, so off the event loop.
+        await run_in_threadpool(principal_of, request)
+        return render(request, "errors/404.html", status_code=404)
+
     @app.exception_handler(ConsentNeeded)
     async def consent_needed(request: Request, exc: ConsentNeeded) -> Response:
         return redirect(request, f"/consent?next={quote(exc.next_url, safe='/')}")
@@ -211,12 +355,14 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return render(request, "errors/404.html", status_code=404)
+            return await _not_found(request)
         message = exc.detail if isinstance(exc.detail, str) else "The request could not be served."
         return _problem(request, exc.status_code, "That did not work", message)
 
     @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, _exc: RequestValidationError) -> Response:
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        if any(error["loc"][:1] == ("path",) for error in exc.errors()):
+            return await _not_found(request)  # /feedback/abc
         return _problem(request, 400, "That request was not understood",
                         "Part of the address or the form was not in the expected shape. "
                         "Go back and try again; if it keeps happening, tell us.")

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic's env.py sees the whole schema."""
 
-# Jobs, matching and research tables register themselves when their modules are imported.
+# Circles, jobs, matching and research tables register themselves when their modules are imported.
+import app.community.circle_models
 import app.jobs.models
 import app.matching.models
 import app.reminders.models

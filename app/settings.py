@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # The reverse proxies whose X-Forwarded-For/-Proto `telos serve` believes (comma-separated
+    # addresses or networks, "*" for any); empty: none, the client is the socket's peer.
+    forwarded_allow_ips: str = ""
 
     smtp_host: str = ""
     smtp_port: int = 587

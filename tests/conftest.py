@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -77,7 +77,7 @@ def settings(tmp_path: object, database_url: str) -> Settings:
 def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
     app = create_app(settings)
 
-    def test_session() -> Iterator[Session]:
+    def test_session(_request: Request) -> Iterator[Session]:  # as get_session is called
         try:
             yield db
             db.commit()

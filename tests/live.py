@@ -61,6 +61,9 @@ class LiveServer:
             "TELOS_DATABASE_URL": self.database_url,
             "TELOS_VAR_DIR": str(self.var_dir),
             "TELOS_SECRET_KEY": SECRET_KEY,
+            # The browser plays a proxy on this machine: each test's pages carry an
+            # X-Forwarded-For of their own, so rate limits count per test.
+            "TELOS_FORWARDED_ALLOW_IPS": "127.0.0.1",
             **({"TELOS_BASE_URL": self.url} if self.set_base_url else {}),
         }
 

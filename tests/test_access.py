@@ -92,6 +92,7 @@ AREA_ROLES = {
     "/surveys/": {Role.member},
     "/results": {Role.member},
     "/community": {Role.member},
+    "/circles": {Role.member},
     "/content": {Role.manager},
     "/themes": {Role.manager},
     "/library": {Role.member, Role.manager},
@@ -101,6 +102,7 @@ AREA_ROLES = {
     "/my-mentor": {Role.member},
     "/matches/": {Role.member, Role.mentor},
     "/reminders/": set(),  # the opt-out link works signed out
+    "/reply/": set(),  # the e-mailed feedback link works without an account
 }
 
 
@@ -109,3 +111,42 @@ def test_routes_in_protected_areas_require_their_roles(app: FastAPI) -> None:
         for prefix, roles in AREA_ROLES.items():
             if route.path.startswith(prefix):
                 assert policy_of(route).roles == roles, route.path
+
+
+HUGE_ID = "9" * 23  # beyond any 64-bit column: SQLite raised OverflowError on it
+
+
+def int_path_params(route: APIRoute) -> list[str]:
+    return [field.alias for field in route.dependant.path_params
+            if field.field_info.annotation is int]
+
+
+def test_a_huge_id_in_any_address_is_not_found(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = TestClient(app, follow_redirects=False)
+    signed_in(client, db, settings, create_user(db, roles=list(Role)))
+    token = csrf_token_in(client.get("/", follow_redirects=True).text)
+    walked = 0
+    for method, route in api_routes(app):
+        names = int_path_params(route)
+        if not names:
+            continue
+        for huge in names:
+            path = re.sub(r"\{(\w+)\}", lambda m, huge=huge: HUGE_ID if m[1] == huge else "1",
+                          route.path)
+            data = {"csrf_token": token} if method in UNSAFE else None
+            response = client.request(method, path, data=data)
+            assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+            walked += 1
+    assert walked > 40  # every route that takes an id, not none by accident
+
+
+def test_an_id_that_is_not_a_number_is_not_found(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = TestClient(app, follow_redirects=False)
+    signed_in(client, db, settings, create_user(db, roles=list(Role)))
+    response = client.get("/feedback/abc")
+    assert response.status_code == 404
+    assert "422" not in response.text

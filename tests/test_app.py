@@ -46,12 +46,27 @@ def test_not_found_page_in_the_site_layout(browser: Browser) -> None:
     assert 'class="skip-link"' in response.text
 
 
-def test_malformed_request_gets_a_page_not_a_raw_422(browser: Browser, db: Session) -> None:
+def test_not_found_page_for_an_unknown_address_knows_who_is_signed_in(
+    browser: Browser, db: Session
+) -> None:
+    user = create_user(db)
+    browser.login(user.email, PASSWORD)
+    response = browser.get("/no-such-page")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.text
+    assert "Log out" in response.text and 'href="/profile"' in response.text
+    assert 'href="/signup"' not in response.text and 'href="/login"' not in response.text
+
+
+def test_an_id_that_is_not_a_number_is_a_missing_page_not_a_raw_422(
+    browser: Browser, db: Session
+) -> None:
     admin = create_user(db, roles=["admin"])  # type: ignore[list-item]
     browser.login(admin.email, PASSWORD)
     response = browser.get("/admin/users/not-a-number")
-    assert response.status_code == 400
-    assert "That request was not understood" in response.text
+    assert response.status_code == 404
+    assert "We could not find that page" in response.text
+    assert "Log out" in response.text and 'href="/login"' not in response.text
 
 
 def test_server_error_page_in_the_site_layout(app: FastAPI) -> None:

@@ -1,5 +1,7 @@
 """The `telos` command, run in-process against real databases."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,23 @@ def test_db_upgrade_on_an_unreachable_database_says_so_in_one_line(
     assert result.exit_code == 1
     assert "cannot use the database" in result.output
     assert "Traceback" not in result.output
+
+
+# What `telos --help` must not wait for: each loads in the command that uses it.
+HEAVY_AT_IMPORT = ("sklearn", "ortools", "pandas", "pyarrow", "scipy", "matplotlib", "polars",
+                   "huey", "argon2", "sqlalchemy", "sqlmodel")
+
+
+def test_importing_the_command_loads_no_heavy_library() -> None:
+    probe = ("import sys, app.cli; "
+             f"print(' '.join(name for name in {HEAVY_AT_IMPORT!r} if name in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert loaded == []
+
+
+def test_help_lists_every_command_group() -> None:
+    result = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True,
+                            text=True, check=True)
+    for group in ("serve", "db", "users", "journeys", "surveys", "match", "research"):
+        assert group in result.stdout

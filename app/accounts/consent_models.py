@@ -1,9 +1,10 @@
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 class ConsentDocument(SQLModel, table=True):

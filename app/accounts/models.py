@@ -1,18 +1,11 @@
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from app.accounts.roles import Role
 from app.clock import UTCDateTime, now
-
-
-class Role(StrEnum):
-    member = "member"
-    mentor = "mentor"
-    manager = "manager"
-    researcher = "researcher"
-    admin = "admin"
+from app.tables import SQLModel
 
 
 def _timestamp() -> datetime:

@@ -119,21 +119,24 @@ def login(
     if data is None:
         return render(request, "accounts/login.html", {"values": values, "errors": errors},
                       status_code=400)
-    account_key = accounts.normalize_email(data.email)
+    account_key, address = accounts.normalize_email(data.email), client_ip(request)
+    from_here = f"{address} {account_key}"
     try:
-        ratelimit.check(session, ratelimit.LOGIN_PER_IP, client_ip(request))
+        ratelimit.check(session, ratelimit.LOGIN_PER_IP, address)
+        ratelimit.check(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT_AND_IP, from_here)
         ratelimit.check(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, account_key)
     except ratelimit.RateLimited as limited:
         return render(request, "accounts/login.html",
                       {"values": values, "errors": {"__all__": str(limited)}}, status_code=429)
-    ratelimit.hit(session, ratelimit.LOGIN_PER_IP, client_ip(request))
+    ratelimit.hit(session, ratelimit.LOGIN_PER_IP, address)
     user = accounts.authenticate(session, email=data.email, password=data.password)
     if user is None:
+        ratelimit.hit(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT_AND_IP, from_here)
         ratelimit.hit(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, account_key)
         message = "That e-mail and password do not match an account. Check both and try again."
         return render(request, "accounts/login.html",
                       {"values": values, "errors": {"__all__": message}}, status_code=400)
-    ratelimit.clear(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, account_key)
+    ratelimit.clear(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT_AND_IP, from_here)
     if visitor:
         accounts.revoke_session(session, session_id=visitor.session_id)
     next_url = safe_next(str(form.get("next", "")))

@@ -15,6 +15,7 @@ class ThemeForm(Form):
 
 class ContentForm(Form):
     """One content item as a manager writes it, on the page or as a row of a CSV file."""
+    multi_line = frozenset({"summary", "body"})
 
     title: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=600)

@@ -2,9 +2,10 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 class Cohort(SQLModel, table=True):

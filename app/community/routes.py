@@ -1,24 +1,30 @@
 """Managers run cohorts; members join one by its invitation link."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from app.accounts import consent
+from app.audit import service as audit
+from app.clock import now
+from app.community import dashboard
 from app.community import service as community
 from app.community.forms import CohortForm
-from app.deps import FormDep, ManagerUser, MemberUser, SessionDep, Visitor
+from app.deps import FormDep, ManagerUser, MemberUser, SessionDep, SettingsDep, Visitor
 from app.forms import kept, validate
 from app.journeys import service as journeys
 from app.journeys import statements
-from app.web import redirect, render
+from app.reminders import service as reminders
+from app.web import redirect, render, settings_of
 
 router = APIRouter()
 
 
 def _cohorts_page(request: Request, session: SessionDep, **context: object) -> Response:
+    quiet = settings_of(request).nudge_after_days
     return render(request, "community/cohorts.html", {
         "cohorts": community.cohorts(session), "journeys": journeys.available_journeys(session),
-        "values": {}, "errors": {}, **context,
+        "headlines": dashboard.headlines(session, quiet_days=quiet, moment=now()),
+        "quiet_days": quiet, "values": {}, "errors": {}, **context,
     }, status_code=400 if context.get("errors") else 200)
 
 
@@ -50,10 +56,54 @@ def cohort_page(
     request: Request, manager: ManagerUser, session: SessionDep, cohort_id: int
 ) -> Response:
     cohort = community.get_cohort(session, cohort_id)
+    quiet, moment = settings_of(request).nudge_after_days, now()
     return render(request, "community/cohort.html", {
         "cohort": cohort, "members": community.cohort_progress(session, cohort_id),
         "link": f"{request.app.state.settings.base_url}/join/{cohort.invite_code}",
+        "headline": _headline(session, cohort_id, quiet),
+        "funnel": dashboard.funnel(session, cohort=cohort), "quiet_days": quiet,
+        "stalled": dashboard.stalled(session, cohort=cohort, quiet_days=quiet, moment=moment),
+        "loads": dashboard.mentor_loads(session, cohort=cohort),
     })
+
+
+def _headline(session: SessionDep, cohort_id: int, quiet: int) -> dashboard.Headline:
+    counts = dashboard.headlines(session, quiet_days=quiet, moment=now(), cohort_id=cohort_id)
+    return counts.get(cohort_id, dashboard.Headline())
+
+
+@router.post("/cohorts/{cohort_id}/stalled/{enrolment_id}/nudge")
+def nudge(
+    request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
+    cohort_id: int, enrolment_id: int,
+) -> Response:
+    cohort = community.get_cohort(session, cohort_id)
+    enrolment = dashboard.stalled_enrolment(session, cohort=cohort, enrolment_id=enrolment_id)
+    reminder = reminders.nudge_now(session, settings=settings, enrolment=enrolment, moment=now())
+    audit.record(session, action="cohort.nudge", actor_id=manager.user.id,
+                 target_type="enrolment", target_id=enrolment_id, cohort=cohort_id,
+                 reminder=reminder.id)
+    return redirect(request, f"/cohorts/{cohort_id}#stalled-heading",
+                    message="The nudge is on its way by e-mail.")
+
+
+@router.get("/cohorts/{cohort_id}/counts.csv")
+def export_counts(
+    request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
+    cohort_id: int,
+) -> Response:
+    cohort = community.get_cohort(session, cohort_id)
+    quiet = settings.nudge_after_days
+    rows = dashboard.csv_rows(headline=_headline(session, cohort_id, quiet),
+                              funnel_=dashboard.funnel(session, cohort=cohort),
+                              loads=dashboard.mentor_loads(session, cohort=cohort),
+                              quiet_days=quiet)
+    audit.record(session, action="cohort.export", actor_id=manager.user.id,
+                 target_type="cohort", target_id=cohort_id, rows=len(rows))
+    name = f"cohort-{cohort_id}-counts-{now().date().isoformat()}.csv"
+    return StreamingResponse(dashboard.csv_lines(rows),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/cohorts/{cohort_id}/link")

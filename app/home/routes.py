@@ -35,10 +35,14 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     earlier = waves.followup_enrolment(session, user_id=user.user.id)
     followup = waves.wave_overview(session, enrolment=earlier, wave=Wave.followup) \
         if earlier else None
+    progress = journeys.enrolment_progress(session, enrolment) if enrolment else None
     return render(request, "home/home.html", {
         "enrolment": enrolment, "followup": followup,
         "journey": journey,
-        "progress": journeys.enrolment_progress(session, enrolment) if enrolment else None,
+        "progress": progress,
+        "wave_later": waves.waiting_for_wave(session, enrolment=enrolment, progress=progress)
+        if enrolment and progress else None,
+        "overdue": statements.overdue(session, user=user.user) if user.has(Role.member) else [],
         "feedback_waiting": waiting,
         "matching": matching.home_summary(
             session, user=user.user, member=user.has(Role.member), mentor=user.has(Role.mentor)),

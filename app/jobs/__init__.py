@@ -5,7 +5,7 @@ Each domain defines its tasks beside its service with `@task`, and asks for one 
 the queue only after that transaction commits (see docs/decisions.md, "Jobs").
 """
 
-from app.jobs.registry import JobContext, periodic, task
+from app.jobs.registry import CannotSucceed, JobContext, periodic, task
 from app.jobs.service import enqueue
 
-__all__ = ["JobContext", "enqueue", "periodic", "task"]
+__all__ = ["CannotSucceed", "JobContext", "enqueue", "periodic", "task"]

@@ -3,9 +3,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 class JobStatus(StrEnum):

@@ -11,6 +11,11 @@ from sqlmodel import Session
 from app.settings import Settings
 
 
+class CannotSucceed(Exception):
+    """Raised by a task when trying again cannot help (a message that cannot be built):
+    the job is failed at once, with this message as its error, for an admin to see."""
+
+
 @dataclass
 class JobContext:
     """What a running task gets: the settings, the database, and which job it is.
@@ -103,6 +108,10 @@ def periodic(
 
 
 def spec(name: str) -> TaskSpec:
+    if name not in TASKS:
+        # A command that asks for jobs (`telos demo`, say) may not have loaded every
+        # domain's tasks: the CLI imports them only where used, to start at once.
+        import app.jobs.tasks  # noqa: F401
     try:
         return TASKS[name]
     except KeyError:

@@ -5,7 +5,7 @@ import traceback
 from dataclasses import dataclass
 
 from app.jobs import service
-from app.jobs.registry import JobContext, spec
+from app.jobs.registry import CannotSucceed, JobContext, spec
 from app.jobs.service import Sessions
 from app.settings import Settings
 
@@ -14,7 +14,6 @@ log = logging.getLogger(__name__)
 
 class JobFailed(Exception):
     """An attempt failed and the job will be tried again (the queue's retry)."""
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -40,7 +39,8 @@ def run_job(job_id: int, *, sessions: Sessions, settings: Settings, worker: str)
                     claimed.attempt, error)
         message = "".join(traceback.format_exception_only(type(error), error)).strip()
         with sessions() as session:
-            again = service.fail(session, job_id, worker=worker, error=message)
+            again = service.fail(session, job_id, worker=worker, error=message,
+                                 final=isinstance(error, CannotSucceed))
         if again:
             raise JobFailed(message) from error
         return Outcome(ran=True, ok=False)

@@ -73,6 +73,14 @@ def enqueue(
     return job
 
 
+def _root(engine: Engine) -> Engine:
+    """The engine `attach` was given: a session bound to `engine.execution_options(…)`
+    (a read-only or deferred unit of work) holds a proxy of it."""
+    while (inner := getattr(engine, "_proxied", None)) is not None:
+        engine = inner
+    return engine
+
+
 @event.listens_for(Session, "after_commit")
 def _hand_over(session: Session) -> None:
     pending = session.info.pop(PENDING, [])
@@ -80,7 +88,7 @@ def _hand_over(session: Session) -> None:
         return
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    sender = _senders.get(engine)
+    sender = _senders.get(_root(engine))
     if sender is None:
         return  # no queue here (a CLI, a test): a worker's sweep hands them over
     for job_id, name, when in pending:
@@ -147,12 +155,13 @@ def finish(session: Session, job_id: int, *, worker: str, result: dict[str, Any]
                     .execution_options(synchronize_session=False))
 
 
-def fail(session: Session, job_id: int, *, worker: str, error: str) -> bool:
-    """Record a failed attempt; True when the job will be tried again."""
+def fail(session: Session, job_id: int, *, worker: str, error: str, final: bool = False) -> bool:
+    """Record a failed attempt; True when the job will be tried again (never when `final`:
+    another attempt cannot mend it)."""
     job = session.get(Job, job_id)
     if job is None or job.status != JobStatus.running or job.worker != worker:
         return False
-    again = job.attempts < job.max_attempts
+    again = job.attempts < job.max_attempts and not final
     job.error = error[-4000:]
     job.lease_until = None
     if again:

@@ -6,21 +6,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from app.accounts import consent
-from app.db import make_engine, session_scope
-from app.definitions import DefinitionError
-from app.journeys import loader
-from app.journeys import service as journeys
-from app.settings import Settings
-from app.surveys import waves
-from app.surveys.definitions import SURVEYS_DIR, instrument_files, load_battery
-
 journeys_cli = typer.Typer(help="Journey definitions.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
 
 
 def known_instruments() -> set[str]:
+    from app.surveys.definitions import SURVEYS_DIR, instrument_files
+
     return {path.stem for path in instrument_files([SURVEYS_DIR])}
 
 
@@ -29,6 +22,9 @@ def check(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
 ) -> None:
     """Validate journey files; every problem as file:line: place: reason."""
+    from app.definitions import DefinitionError
+    from app.journeys import loader
+
     files = loader.journey_files(paths or [loader.JOURNEYS_DIR])
     if not files:
         errors.print("No journey files (*.yaml) found.")
@@ -47,6 +43,15 @@ def check(
 @journeys_cli.command("load")
 def load() -> None:
     """Store the survey battery and every journey file as versions in the database."""
+    from app.accounts import consent
+    from app.db import make_engine, session_scope
+    from app.definitions import DefinitionError
+    from app.journeys import loader
+    from app.journeys import service as journeys
+    from app.settings import Settings
+    from app.surveys import waves
+    from app.surveys.definitions import load_battery
+
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:

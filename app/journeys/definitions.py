@@ -195,6 +195,9 @@ class Waves(Strict):
     pre: list[Slug] = Field(default_factory=list)
     post: list[Slug] = Field(default_factory=list)
     followup: list[Slug] = Field(default_factory=list)
+    # The post wave's step opens this many days after the member started (0: as soon as
+    # they reach it), so that "after" measures the weeks of the journey, not one evening.
+    post_after_days: int = Field(default=0, ge=0, le=3650)
     followup_after_days: int = Field(default=90, ge=1, le=3650)
     # E-mailed once the follow-up opens; then up to `followup_reminders` reminders, each
     # `followup_reminder_after_days` after the previous e-mail, while it is not sent.

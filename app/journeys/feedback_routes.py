@@ -1,11 +1,13 @@
-"""Reviewers (a mentor or a peer) read only the statement shared with them and comment."""
+"""Reviewers read only the statement shared with them and comment: a mentor or a peer
+with an account, or anyone by an e-mailed single-use link."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import CurrentUser, FormDep, SessionDep
-from app.journeys import statements
-from app.web import redirect, render
+from app.deps import CurrentUser, FormDep, MemberUser, SessionDep, Visitor
+from app.journeys import outside, statements
+from app.journeys.models import FeedbackStatus
+from app.web import redirect, render, safe_next
 
 router = APIRouter()
 
@@ -48,3 +50,73 @@ def give_feedback(
     statements.give_feedback(session, request=view.request, comment=comment)
     return redirect(request, "/feedback",
                     message=f"Thank you. {view.requester_name} can read your feedback now.")
+
+
+# Someone outside Telos, by the e-mailed link ---------------------------------------------
+
+LINK_CLOSED = {
+    FeedbackStatus.given: "This link has been used: the feedback was sent. Thank you.",
+    FeedbackStatus.withdrawn: "This request for feedback was withdrawn.",
+    FeedbackStatus.expired: "This link has expired.",
+}
+
+
+def _reply_page(request: Request, link: outside.Link, *, values: dict[str, str] | None = None,
+                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    if link.state != FeedbackStatus.requested:
+        context: dict[str, object] = {"closed": LINK_CLOSED[link.state]}
+        status_code = 200 if link.state == FeedbackStatus.given else 410
+    else:
+        context = {"link": link, "values": values or {}, "errors": errors or {}}
+    response = render(request, "journeys/reply.html", context, status_code=status_code)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@router.get("/reply/{token}")
+def reply_page(request: Request, visitor: Visitor, session: SessionDep, token: str) -> Response:
+    return _reply_page(request, outside.open_link(session, token=token))
+
+
+@router.post("/reply/{token}")
+def reply(
+    request: Request, visitor: Visitor, session: SessionDep, form: FormDep, token: str
+) -> Response:
+    link = outside.open_link(session, token=token)
+    values = {"comment": str(form.get("comment", "")).strip(),
+              "name": str(form.get("name", "")).strip()}
+    errors = _reply_errors(values)
+    if errors and link.state == FeedbackStatus.requested:
+        return _reply_page(request, link, values=values, errors=errors, status_code=400)
+    if not outside.answer(session, link=link, comment=values["comment"], name=values["name"]):
+        return _reply_page(request, outside.open_link(session, token=token))
+    return redirect(request, f"/reply/{token}",
+                    message=f"Thank you. {link.requester_name} can read your feedback now.")
+
+
+def _reply_errors(values: dict[str, str]) -> dict[str, str]:
+    errors = {}
+    if not values["comment"]:
+        errors["comment"] = "Write a comment before sending it."
+    elif len(values["comment"]) > outside.COMMENT_MAX:
+        errors["comment"] = (f"Keep your comment under {outside.COMMENT_MAX} characters; "
+                             f"it has {len(values['comment'])}.")
+    if len(values["name"]) > outside.NAME_MAX:
+        errors["name"] = (f"Keep your name under {outside.NAME_MAX} characters; "
+                          f"it has {len(values['name'])}.")
+    return errors
+
+
+@router.post("/purpose/feedback/{request_id}/withdraw")
+def withdraw_request(
+    request: Request, member: MemberUser, session: SessionDep, form: FormDep, request_id: int
+) -> Response:
+    assert member.user.id is not None
+    asked = outside.own_outside_request(session, request_id=request_id,
+                                        requester_id=member.user.id)
+    back = safe_next(str(form.get("back", "")), default="/purpose")
+    if outside.withdraw(session, request=asked):
+        return redirect(request, back, message="Request withdrawn. The link now says so, "
+                                               "and the address is forgotten.")
+    return redirect(request, back, message="That request was no longer open: it had been "
+                                           "answered or had expired.")

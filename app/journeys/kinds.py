@@ -13,9 +13,9 @@ from starlette.datastructures import FormData
 from app import mail
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.forms import email_address
+from app.forms import email_address, typed_text_problem
+from app.journeys import outside, statements
 from app.journeys import service as journeys
-from app.journeys import statements
 from app.journeys.definitions import (
     ActionPlanStep,
     ChoiceStep,
@@ -51,7 +51,9 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _too_long(text: str, limit: int) -> str | None:
+def _text_problem(text: str, limit: int, *, one_line: bool = False) -> str | None:
+    if problem := typed_text_problem(text, multi_line=not one_line):
+        return problem
     if len(text) > limit:
         return f"Keep this under {limit} characters; it has {len(text)} now."
     return None
@@ -77,6 +79,10 @@ class Kind:
     def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
         return None
 
+    def landing(self, step: Any, action: str) -> str:
+        """Where on the step page a save by `action` comes back to (a fragment, or "")."""
+        return ""
+
 
 class Content(Kind):
     pass
@@ -91,7 +97,7 @@ class Reflection(Kind):
         for prompt in step.prompts:
             name = f"prompt-{prompt.id}"
             responses[prompt.id] = _text(form, name)
-            if problem := _too_long(responses[prompt.id], prompt.max_length):
+            if problem := _text_problem(responses[prompt.id], prompt.max_length):
                 errors[name] = problem
         return {"responses": responses}, errors
 
@@ -104,39 +110,50 @@ class Reflection(Kind):
 
 
 class ValuesSort(Kind):
+    """Tick `choose` values, then (when ranked) put them in order with Up and Down buttons.
+
+    Nothing is ranked for the member: the list starts in the file's order, and Continue is
+    refused until they have moved a value or said that the list is their order
+    (`ordered`). Ticking more than `choose` is a passing state, saved as it is.
+    """
+
     stores_answer = True
+    MOVES = {"move-up": -1, "move-down": 1}
 
     def read(self, step: ValuesSortStep, form: FormData) -> tuple[dict[str, Any], Errors]:
-        known = [value.id for value in step.values]
-        chosen = [value for value in known if value in form.getlist("value")]
-        errors = {}
-        if len(chosen) > step.choose:
-            errors["value"] = (f"Choose at most {step.choose}; you chose {len(chosen)}. "
-                               "Untick the ones that matter least.")
-        ranking, rank_error = self._ranking(step, form, chosen)
-        if rank_error:
-            errors["ranking"] = rank_error
-        return {"chosen": chosen, "ranking": ranking}, errors
+        ticked = form.getlist("value")
+        chosen = [value.id for value in step.values if value.id in ticked]
+        posted = list(dict.fromkeys(item for item in form.getlist("order") if item in chosen))
+        ranking = posted + [value for value in chosen if value not in posted]
+        # A value ticked since the list was ordered has no place yet: order again.
+        ordered = _text(form, "ordered") == "yes" and len(posted) == len(chosen)
+        if self._move(ranking, _text(form, "action")):
+            ordered = len(posted) == len(chosen)
+        return {"chosen": chosen, "ranking": ranking, "ordered": ordered}, {}
 
-    def _ranking(
-        self, step: ValuesSortStep, form: FormData, chosen: list[str]
-    ) -> tuple[list[str], str | None]:
-        places = {value: _text(form, f"rank-{value}") for value in chosen}
-        if not step.rank or not all(places.values()):
-            return chosen, None
-        try:
-            ordered = sorted(chosen, key=lambda value: int(places[value]))
-        except ValueError:
-            return chosen, "Give each value a place number."
-        if len({places[value] for value in chosen}) != len(chosen):
-            return chosen, "Give each value a different place, from 1 (most important) down."
-        return ordered, None
+    def _move(self, ranking: list[str], action: str) -> bool:
+        where, _, value = action.partition(":")
+        if where not in self.MOVES or value not in ranking:
+            return False
+        place = ranking.index(value)
+        other = place + self.MOVES[where]
+        if 0 <= other < len(ranking):
+            ranking[place], ranking[other] = ranking[other], ranking[place]
+        return True
 
     def missing(self, ctx: StepContext, step: ValuesSortStep, data: dict[str, Any]) -> Errors:
         chosen = data.get("chosen", [])
         if len(chosen) != step.choose:
-            return {"value": f"Choose exactly {step.choose} values; you have {len(chosen)}."}
+            extra = " Untick the ones that matter least." if len(chosen) > step.choose else ""
+            return {"value": f"Choose exactly {step.choose} values; you have {len(chosen)}."
+                             + extra}
+        if step.rank and not data.get("ordered"):
+            return {"ranking": "Put them in your order first: move a value up or down, or "
+                               "tick “This is my order” if the list already is."}
         return {}
+
+    def landing(self, step: Any, action: str) -> str:
+        return "#ranking" if action.partition(":")[0] in self.MOVES else ""
 
 
 class Choice(Kind):
@@ -152,7 +169,7 @@ class Choice(Kind):
             errors["option"] = "Choose one answer."
         elif step.max_selected and len(selected) > step.max_selected:
             errors["option"] = f"Choose at most {step.max_selected}."
-        if problem := _too_long(other, 200):
+        if problem := _text_problem(other, 200, one_line=True):
             errors["other"] = problem
         return {"selected": selected, "other": other}, errors
 
@@ -180,7 +197,7 @@ class RatingList(Kind):
             rows.append({"label": label, "rating": int(rating) if rating in points else None})
             if not label:
                 errors[f"item-{position}"] = f"Name the {step.item_label.lower()} you rated."
-            elif problem := _too_long(label, ROW_LABEL_MAX):
+            elif problem := _text_problem(label, ROW_LABEL_MAX, one_line=True):
                 errors[f"item-{position}"] = problem
         return {"rows": rows}, errors
 
@@ -201,10 +218,10 @@ class PurposeStatement(Kind):
         parts = {part.id: _text(form, f"part-{part.id}") for part in step.parts}
         errors = {}
         for part in step.parts:
-            if problem := _too_long(parts[part.id], part.max_length):
+            if problem := _text_problem(parts[part.id], part.max_length):
                 errors[f"part-{part.id}"] = problem
         statement = _text(form, "statement")
-        if problem := _too_long(statement, step.max_length):
+        if problem := _text_problem(statement, step.max_length):
             errors["statement"] = problem
         return {"parts": parts, "statement": statement}, errors
 
@@ -222,7 +239,7 @@ class Revise(PurposeStatement):
     def read(self, step: Any, form: FormData) -> tuple[dict[str, Any], Errors]:
         statement = _text(form, "statement")
         errors = {}
-        if problem := _too_long(statement, step.max_length):
+        if problem := _text_problem(statement, step.max_length):
             errors["statement"] = problem
         return {"statement": statement}, errors
 
@@ -244,7 +261,7 @@ class FeedbackRequestKind(Kind):
         data = {"reviewer_email": _text(form, "reviewer_email"), "question": question,
                 "skip": _text(form, "skip") == "yes"}
         errors = {}
-        if problem := _too_long(question, QUESTION_MAX):
+        if problem := _text_problem(question, QUESTION_MAX):
             errors["question"] = problem
         return data, errors
 
@@ -255,23 +272,44 @@ class FeedbackRequestKind(Kind):
         if statements.latest(ctx.session, enrolment_id=ctx.enrolment.id) is None:
             return {"reviewer_email": "Write your purpose statement first; then ask for "
                                       "feedback on it."}
+        if not data.get("reviewer_email") and self._asked_already(ctx):
+            return {}  # back on the step after asking someone; nobody new to ask
         try:
             address = email_address(data.get("reviewer_email", ""))
         except ValueError as error:
             return {"reviewer_email": str(error)}
         reviewer = accounts.get_user_by_email(ctx.session, address)
-        if reviewer is None or reviewer.id == ctx.user.id:
-            return {"reviewer_email": "Ask someone who already has a Telos account (not you). "
-                                      "Or tick the box below to go on without feedback."}
+        if reviewer is not None and reviewer.id == ctx.user.id:
+            return {"reviewer_email": "Ask someone else (not you). Or tick the box below to "
+                                      "go on without feedback."}
+        if reviewer is None:
+            assert ctx.user.id is not None
+            try:
+                outside.check_limits(ctx.session, settings=ctx.settings,
+                                     requester_id=ctx.user.id, address=address)
+            except outside.TooManyInvitations as limited:
+                return {"reviewer_email": limited.message}
         return {}
 
+    def _asked_already(self, ctx: StepContext) -> bool:
+        assert ctx.enrolment.id is not None
+        return bool(statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id))
+
     def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
-        if data.get("skip"):
+        if data.get("skip") or not data.get("reviewer_email"):
             return
         assert ctx.enrolment.id is not None and ctx.user.id is not None
         statement = statements.latest(ctx.session, enrolment_id=ctx.enrolment.id)
-        reviewer = accounts.get_user_by_email(ctx.session, data["reviewer_email"])
-        assert statement is not None and reviewer is not None
+        address = email_address(data["reviewer_email"])
+        reviewer = accounts.get_user_by_email(ctx.session, address)
+        assert statement is not None
+        if reviewer is None:
+            link = outside.invite(ctx.session, settings=ctx.settings, statement=statement,
+                                  requester=ctx.user, address=address,
+                                  question=data.get("question", ""))
+            ctx.mails += [link] if link else []
+            _forget_address(ctx, step)
+            return
         request = statements.request_feedback(
             ctx.session, statement=statement, requester_id=ctx.user.id, reviewer=reviewer,
             question=data.get("question", ""),
@@ -283,6 +321,16 @@ class FeedbackRequestKind(Kind):
         assert ctx.enrolment.id is not None
         return {"statement": statements.latest(ctx.session, enrolment_id=ctx.enrolment.id),
                 "feedback": statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id)}
+
+
+def _forget_address(ctx: StepContext, step: Any) -> None:
+    """An address outside Telos lives only in its open request, not in the step's answer."""
+    assert ctx.enrolment.id is not None
+    answer = journeys.answer_for(ctx.session, enrolment_id=ctx.enrolment.id, step_id=step.id)
+    if answer is not None:
+        answer.data = {**answer.data, "reviewer_email": ""}
+        ctx.session.add(answer)
+        ctx.session.flush()
 
 
 def _feedback_mail(ctx: StepContext, reviewer: User, request_id: int) -> mail.Mail:
@@ -335,7 +383,7 @@ class ActionPlan(Kind):
                 continue
             position = len(rows)
             rows.append({"text": text, "due": due})
-            if problem := _too_long(text, 300):
+            if problem := _text_problem(text, 300, one_line=True):
                 errors[f"commitment-{position}"] = problem
             elif not text:
                 errors[f"commitment-{position}"] = "Say what you will do."
@@ -347,10 +395,24 @@ class ActionPlan(Kind):
         rows = data.get("rows", [])
         errors = {f"due-{index}": "Give this commitment a date."
                   for index, row in enumerate(rows) if not row.get("due")}
+        errors.update(self._past(ctx, rows))
         if len(rows) < step.min_commitments:
             errors["rows"] = (f"Write at least {step.min_commitments} commitment"
                               f"{'s' if step.min_commitments > 1 else ''} to continue.")
         return errors
+
+    def _past(self, ctx: StepContext, rows: list[dict[str, str]]) -> Errors:
+        """A date before the member's today is refused on Continue (not while they type:
+        a date half typed is often in the past), unless it is the date already kept."""
+        assert ctx.enrolment.id is not None
+        today = statements.today_for(ctx.user)
+        kept = {(item.text, item.due_on) for item in
+                statements.commitments(ctx.session, enrolment_id=ctx.enrolment.id)}
+        return {f"due-{index}": f"This date has passed (today is {today.isoformat()}). "
+                                "Choose today or a later day."
+                for index, row in enumerate(rows)
+                if _iso_date(row.get("due", "")) and date.fromisoformat(row["due"]) < today
+                and (row["text"], date.fromisoformat(row["due"])) not in kept}
 
     def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
         assert ctx.enrolment.id is not None

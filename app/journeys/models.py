@@ -14,9 +14,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 def _fk(table: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
@@ -128,22 +129,41 @@ class FeedbackStatus(StrEnum):
     requested = "requested"
     given = "given"
     declined = "declined"
+    # Only requests sent by e-mail to someone outside Telos end these two ways.
+    withdrawn = "withdrawn"
+    expired = "expired"
 
 
 class FeedbackRequest(SQLModel, table=True):
-    """A member asks one person to comment on one statement version; only it is shared."""
+    """A member asks one person to comment on one statement version; only it is shared.
+
+    The person has a Telos account (`reviewer_id`), or is someone outside Telos asked by
+    e-mail: then only the hash of the link's token is stored, and the address is kept
+    only while the request is open (see app/journeys/outside.py).
+    """
 
     __tablename__ = "feedback_request"
 
     id: int | None = Field(default=None, primary_key=True)
     statement_version_id: int = _fk("statement_version")
     requester_id: int = _fk("user")
-    reviewer_id: int = _fk("user")
+    reviewer_id: int | None = _fk("user", nullable=True)
+    reviewer_email: str | None = Field(default=None, max_length=254)
+    # What someone outside Telos signed their answer with (optional).
+    reviewer_name: str = Field(default="", max_length=80)
+    token_hash: str | None = Field(
+        default=None, sa_column=Column(String(64), unique=True, nullable=True))
+    expires_at: datetime | None = _when(nullable=True)
     question: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: FeedbackStatus = Field(sa_column=Column(String(20), nullable=False))
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _when()
     answered_at: datetime | None = _when(nullable=True)
+    withdrawn_at: datetime | None = _when(nullable=True)
+
+    @property
+    def outside(self) -> bool:
+        return self.reviewer_id is None
 
 
 class Commitment(SQLModel, table=True):

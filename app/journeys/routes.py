@@ -12,6 +12,7 @@ from app.accounts import consent
 from app.accounts.service import Principal
 from app.deps import FormDep, MemberUser, SessionDep, SettingsDep
 from app.errors import NotFound
+from app.forms import record_id
 from app.journeys import service as journeys
 from app.journeys import statements
 from app.journeys.definitions import Journey, Step
@@ -141,7 +142,7 @@ def save_step(
         return _locked(request, session, ctx.enrolment)
     kind = kind_of(step)
     action = str(form.get("action", "save"))
-    data, errors = kind.read(step, form)
+    data, errors = _read(step, form)
     if errors:
         return _step_page(request, ctx, step, data=data, errors=errors, status_code=400)
     finishing = action == "continue"
@@ -161,7 +162,7 @@ def save_step(
     if action == "back":
         before, _after = progress.neighbours(step_id)
         return redirect(request, f"/journey/steps/{before.id}" if before else "/journey")
-    return redirect(request, f"/journey/steps/{step_id}",
+    return redirect(request, f"/journey/steps/{step_id}{kind.landing(step, action)}",
                     message=f"Saved at {_local_time(member, answer)}.")
 
 
@@ -174,7 +175,7 @@ def _store(
         return None
     return journeys.save_answer(
         ctx.session, enrolment=ctx.enrolment, step_id=step.id, data=data, done=done,
-        base_version=_int(form.get("version")), editor=str(form.get("editor", ""))[:64],
+        base_version=_version(form) or 0, editor=str(form.get("editor", ""))[:64],
     )
 
 
@@ -199,7 +200,7 @@ def autosave_step(
     step = _step_or_404(journeys.journey_of(session, ctx.enrolment), step_id)
     if journeys.enrolment_progress(session, ctx.enrolment).of(step_id).status == Status.locked:
         return render(request, "journeys/_autosave.html", {"state": "locked"}, status_code=409)
-    data, errors = kind_of(step).read(step, form)
+    data, errors = _read(step, form)
     if errors:
         return render(request, "journeys/_autosave.html",
                       {"state": "invalid", "errors": errors}, status_code=400)
@@ -222,11 +223,21 @@ def _local_time(member: Principal, answer: StepAnswer | None) -> str:
     return answer.updated_at.astimezone(ZoneInfo(member.user.time_zone)).strftime("%H:%M")
 
 
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
+STRANGE_VERSION = ("This page's note of your last save is not one Telos wrote. "
+                   "Copy your text, reload the page and paste it back.")
+
+
+def _read(step: Step, form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The step's fields, and a check of the version the form was loaded at (a number too
+    large for the column would otherwise fail in the database)."""
+    data, errors = kind_of(step).read(step, form)
+    if _version(form) is None:
+        errors = {**errors, "__all__": STRANGE_VERSION}
+    return data, errors
+
+
+def _version(form: Any) -> int | None:
+    return record_id(form.get("version") or "0")
 
 
 @router.get("/purpose")

@@ -4,6 +4,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -14,11 +15,13 @@ from app.errors import NotFound
 from app.journeys.models import (
     Commitment,
     Enrolment,
+    EnrolmentStatus,
     FeedbackRequest,
     FeedbackStatus,
     StatementVersion,
     Visibility,
 )
+from app.journeys.outside import state_of
 
 # Statements ----------------------------------------------------------------------------
 
@@ -140,6 +143,16 @@ class FeedbackView:
     statement: StatementVersion
     requester_name: str
     reviewer_name: str
+    # The request's status, with an open link past its date already counted as expired.
+    state: FeedbackStatus
+
+
+OUTSIDE_REVIEWER = "Someone you asked by e-mail"
+
+
+def _reviewer_name(request: FeedbackRequest, account_name: str | None) -> str:
+    """An account's name; else what the person signed with, or the address while open."""
+    return account_name or request.reviewer_name or request.reviewer_email or OUTSIDE_REVIEWER
 
 
 def _views(session: Session, *conditions: object) -> list[FeedbackView]:
@@ -151,11 +164,13 @@ def _views(session: Session, *conditions: object) -> list[FeedbackView]:
         .join(StatementVersion,
               col(StatementVersion.id) == FeedbackRequest.statement_version_id)
         .join(requester, requester.c.id == FeedbackRequest.requester_id)
-        .join(reviewer, reviewer.c.id == FeedbackRequest.reviewer_id)
+        .outerjoin(reviewer, reviewer.c.id == FeedbackRequest.reviewer_id)
         .where(*conditions)  # type: ignore[arg-type]
         .order_by(col(FeedbackRequest.created_at).desc())
     )
-    return [FeedbackView(request, statement, asker, giver)
+    moment = now()
+    return [FeedbackView(request, statement, asker, _reviewer_name(request, giver),
+                         state_of(request, moment))
             for request, statement, asker, giver in rows]
 
 
@@ -207,6 +222,25 @@ def replace_plan(session: Session, *, enrolment_id: int, rows: list[tuple[str, d
     for leftover in existing.values():
         session.delete(leftover)
     session.flush()
+
+
+def today_for(user: User) -> date:
+    """The day it is where the member lives (an unknown zone counts as UTC)."""
+    try:
+        zone = ZoneInfo(user.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return now().astimezone(zone).date()
+
+
+def overdue(session: Session, *, user: User) -> list[Commitment]:
+    """The member's commitments not done by their date, in a journey they have not left."""
+    return list(session.exec(
+        select(Commitment).join(Enrolment, col(Enrolment.id) == Commitment.enrolment_id)
+        .where(Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.left,
+               col(Commitment.done_at).is_(None), Commitment.due_on < today_for(user))
+        .order_by(col(Commitment.due_on), col(Commitment.id))
+    ))
 
 
 def own_commitment(session: Session, *, commitment_id: int, user_id: int) -> Commitment:

@@ -18,6 +18,10 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def warn(message: str) -> None:
+    errors.print(f"[bold yellow]warning:[/] {escape(message)}")
+
+
 @match_cli.command("file")
 def match_file(
     members: Annotated[Path, typer.Option(
@@ -45,8 +49,8 @@ def match_file(
     started = time.perf_counter()
     try:
         chosen_weights = files.parse_weights(weights)
-        member_rows = files.read_members(members)
-        mentor_rows = files.read_mentors(mentors, capacity_column=capacity_column)
+        member_rows = files.read_members(members, warn=warn)
+        mentor_rows = files.read_mentors(mentors, capacity_column=capacity_column, warn=warn)
         chosen_encoder = make_encoder(encoder)
     except files.FileProblem as problem:
         raise fail(str(problem)) from None

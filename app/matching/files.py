@@ -1,12 +1,15 @@
 """Members and mentors from CSV files, assignments and scores to CSV: `telos match file`.
 
-Every problem in an input file is a FileProblem that reads `file:line: reason`.
+Every problem in an input file is a FileProblem that reads `file:line: reason`. Columns
+the matcher does not use (an export from a CRM has many) are ignored and named once
+through `warn`; a near miss of a column it uses (`langauges`, `Text`) is refused.
 """
 
 import csv
+import difflib
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -26,18 +29,24 @@ class FileProblem(Exception):
 
 
 Row = dict[str, str]
+Warn = Callable[[str], None]
 
 
-def read_members(path: Path) -> list[MemberProfile]:
+def _unheard(_message: str) -> None:
+    pass
+
+
+def read_members(path: Path, *, warn: Warn = _unheard) -> list[MemberProfile]:
     return [
         MemberProfile(id=row["id"], text=row["text"], themes=_tags(row, "themes"),
                       languages=_languages(row), utc_offset_hours=_offset(path, line, row),
                       wishes=_tags(row, "wishes"))
-        for line, row in _rows(path, MEMBER_COLUMNS)
+        for line, row in _rows(path, MEMBER_COLUMNS, warn=warn)
     ]
 
 
-def read_mentors(path: Path, *, capacity_column: str = "capacity") -> list[MentorProfile]:
+def read_mentors(path: Path, *, capacity_column: str = "capacity",
+                 warn: Warn = _unheard) -> list[MentorProfile]:
     return [
         MentorProfile(id=row["id"], text=row["text"], themes=_tags(row, "themes"),
                       languages=_languages(row), utc_offset_hours=_offset(path, line, row),
@@ -45,7 +54,7 @@ def read_mentors(path: Path, *, capacity_column: str = "capacity") -> list[Mento
                       capacity=_capacity(path, line, row, capacity_column),
                       accepting=_accepting(path, line, row))
         for line, row in _rows(path, (*MENTOR_COLUMNS, capacity_column),
-                               required=(*REQUIRED, capacity_column))
+                               required=(*REQUIRED, capacity_column), warn=warn)
     ]
 
 
@@ -95,11 +104,11 @@ def write_scores(stream: TextIO, run: MatchRun) -> None:
             ])
 
 
-def _rows(path: Path, known: tuple[str, ...],
-          required: tuple[str, ...] = REQUIRED) -> Iterator[tuple[int, Row]]:
+def _rows(path: Path, known: tuple[str, ...], required: tuple[str, ...] = REQUIRED, *,
+          warn: Warn) -> Iterator[tuple[int, Row]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            yield from _parse(path, stream, known, required)
+            yield from _parse(path, stream, known, required, warn)
     except UnicodeDecodeError as error:
         raise FileProblem(path, 1, f"not UTF-8 text ({error.reason})") from None
     except OSError as error:
@@ -107,11 +116,14 @@ def _rows(path: Path, known: tuple[str, ...],
 
 
 def _parse(path: Path, stream: TextIO, known: tuple[str, ...],
-           required: tuple[str, ...]) -> Iterator[tuple[int, Row]]:
+           required: tuple[str, ...], warn: Warn) -> Iterator[tuple[int, Row]]:
     reader = csv.reader(stream)
     try:
         header = [name.strip() for name in next(reader, [])]
-        _check_header(path, header, known, required)
+        ignored = _check_header(path, header, known, required)
+        if ignored:
+            warn(f"{path}:1: ignoring column(s) {', '.join(map(repr, ignored))}: the matcher "
+                 f"does not use them (it reads {', '.join(known)})")
         seen: dict[str, int] = {}
         for cells in reader:
             line = reader.line_num
@@ -130,18 +142,28 @@ def _parse(path: Path, stream: TextIO, known: tuple[str, ...],
 
 
 def _check_header(path: Path, header: list[str], known: tuple[str, ...],
-                  required: tuple[str, ...]) -> None:
+                  required: tuple[str, ...]) -> list[str]:
+    """The columns to ignore; FileProblem for a missing, doubled or misspelt column."""
     if not any(header):
         raise FileProblem(path, 1, f"empty: the first line must name the columns "
                           f"({', '.join(required)} are needed)")
+    for name in header:
+        if name not in known and (meant := _meant(name, known)):
+            raise FileProblem(path, 1, f"unknown column {name!r}: did you mean {meant!r}? "
+                              "(column names are lower case)")
     for name in required:
         if name not in header:
             raise FileProblem(path, 1, f"no {name!r} column")
     for name in header:
-        if name not in known:
-            raise FileProblem(path, 1, f"unknown column {name!r} (known: {', '.join(known)})")
-        if header.count(name) > 1:
+        if header.count(name) > 1 and name in known:
             raise FileProblem(path, 1, f"column {name!r} appears twice")
+    return list(dict.fromkeys(name for name in header if name not in known))
+
+
+def _meant(name: str, known: tuple[str, ...]) -> str | None:
+    """The known column `name` is most likely a slip for (`Text`, `langauges`), or None."""
+    close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _row(path: Path, line: int, header: list[str], cells: list[str]) -> Row:

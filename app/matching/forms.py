@@ -32,6 +32,8 @@ def _known(values: list[str], allowed: Iterable[str], what: str) -> list[str]:
 
 
 class MentorProfileForm(Form):
+    multi_line = frozenset({"bio", "experience"})
+
     bio: str = Field(min_length=1, max_length=2000)
     experience: str = Field(default="", max_length=2000)
     languages: list[str] = Field(default_factory=list)
@@ -70,6 +72,8 @@ class MentorProfileForm(Form):
 
 
 class PreferencesForm(Form):
+    multi_line = frozenset({"wants"})
+
     themes: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     wishes: list[str] = Field(default_factory=list)
@@ -111,4 +115,6 @@ class WeightsForm(Form):
 
 
 class DeclineForm(Form):
+    multi_line = frozenset({"reason"})
+
     reason: str = Field(default="", max_length=500)

@@ -5,9 +5,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 def _fk(table: str, *, nullable: bool = False, ondelete: str = "CASCADE",

@@ -2,6 +2,7 @@
 
 from app.accounts.models import User
 from app.journeys.definitions import Journey, StepBase
+from app.journeys.models import Commitment
 from app.mail import Mail
 from app.settings import Settings
 
@@ -46,3 +47,28 @@ def nudge(settings: Settings, *, user: User, journey: Journey, step: StepBase,
         + _footer(settings, token)
     )
     return Mail(to=user.email, subject=f"Your journey is waiting: “{step.title}”", body=body)
+
+
+def wave_open(settings: Settings, *, user: User, journey: Journey, step: StepBase,
+              token: str) -> Mail:
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"“{step.title}”, the last step of “{journey.title}”, is open now. It asks the "
+        "questions you answered at the start, so that you can see what the weeks of the "
+        "journey changed for you.\n\n"
+        f"Answer it here (sign in first if asked):\n{settings.base_url}/journey/steps/{step.id}"
+        "\n\nThank you,\nTelos" + _footer(settings, token)
+    )
+    return Mail(to=user.email, subject=f"Open now: “{step.title}”", body=body)
+
+
+def commitment_overdue(settings: Settings, *, user: User, commitment: Commitment,
+                       token: str) -> Mail:
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"You meant to do this by {commitment.due_on.isoformat()}:\n\n  {commitment.text}\n\n"
+        "If you did, mark it done; if life got in the way, that is fine: give it a new date "
+        "or let it go. Both are on your purpose page:\n"
+        f"{settings.base_url}/purpose\n\nTelos" + _footer(settings, token)
+    )
+    return Mail(to=user.email, subject=f"Past its date: “{commitment.text[:60]}”", body=body)

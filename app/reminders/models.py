@@ -2,15 +2,18 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 class ReminderKind(StrEnum):
     followup_invite = "followup-invite"
     followup_reminder = "followup-reminder"
     nudge = "nudge"
+    wave_invite = "wave-invite"  # a wave given by a journey step opened on its day
+    commitment_overdue = "commitment-overdue"  # occasion: the commitment and its date
 
 
 class Reminder(SQLModel, table=True):

@@ -4,7 +4,7 @@ Every function takes the `moment` it acts at, so the hourly task passes the cloc
 tests pass fixed times.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from app import mail
 from app.accounts.models import User
+from app.errors import TelosError
 from app.journeys import service as journeys
-from app.journeys.definitions import Journey, Wave
-from app.journeys.models import Enrolment, EnrolmentStatus, JourneyVersion
+from app.journeys.definitions import Journey, SurveyStep, Wave
+from app.journeys.models import Commitment, Enrolment, EnrolmentStatus, JourneyVersion
 from app.reminders import messages
 from app.reminders.models import Reminder, ReminderKind
 from app.security import dump_signed, load_signed
@@ -31,12 +32,16 @@ DAYTIME_HOURS = range(8, 20)
 TOO_LATE = timedelta(days=30)
 
 
-def is_daytime(user: User, moment: datetime) -> bool:
+def _local(user: User, moment: datetime) -> datetime:
     try:
         zone = ZoneInfo(user.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return moment.astimezone(zone).hour in DAYTIME_HOURS
+    return moment.astimezone(zone)
+
+
+def is_daytime(user: User, moment: datetime) -> bool:
+    return _local(user, moment).hour in DAYTIME_HOURS
 
 
 # Turning reminders off -------------------------------------------------------------
@@ -148,6 +153,81 @@ def _followup_sent(session: Session, journey: Journey, enrolment: Enrolment) -> 
                for key in journey.waves.followup)
 
 
+# The closing check-in, on the day it opens ------------------------------------------
+
+
+def send_wave_invitations(session: Session, *, settings: Settings, moment: datetime) -> int:
+    """One e-mail when the post wave opens, to members who reached its step before that
+    day and have been waiting since (whoever comes later finds it open)."""
+    sent = 0
+    for journey, enrolment, user in _waiting_for_post(session, moment):
+        if not is_daytime(user, moment):
+            continue
+        step = journeys.enrolment_progress(session, enrolment).next_step
+        if step is None or not isinstance(step.step, SurveyStep) or step.step.wave != Wave.post \
+                or waves.wave_submitted(session, enrolment=enrolment, wave=Wave.post):
+            continue
+        assert user.id is not None and enrolment.id is not None
+        message = messages.wave_open(settings, user=user, journey=journey, step=step.step,
+                                     token=opt_out_token(settings, user_id=user.id))
+        sent += record(session, Reminder(
+            user_id=user.id, enrolment_id=enrolment.id, kind=ReminderKind.wave_invite,
+            wave=Wave.post.value, sent_at=moment), message)
+    return sent
+
+
+def _waiting_for_post(
+    session: Session, moment: datetime
+) -> Iterator[tuple[Journey, Enrolment, User]]:
+    for version in session.exec(select(JourneyVersion)).all():
+        journey = journeys.definition_of(version)
+        if not journey.waves.post or journey.waves.post_after_days == 0:
+            continue
+        opens = timedelta(days=journey.waves.post_after_days)
+        rows = session.exec(
+            select(Enrolment, User).join(User, col(User.id) == Enrolment.user_id).where(
+                Enrolment.journey_version_id == version.id,
+                Enrolment.status == EnrolmentStatus.active,
+                col(Enrolment.started_at) <= moment - opens,
+                col(Enrolment.started_at) > moment - opens - TOO_LATE,
+                col(User.reminders).is_(True), col(User.is_active).is_(True),
+            ).order_by(col(Enrolment.id))
+        ).all()
+        for enrolment, user in rows:
+            if enrolment.last_activity_at <= enrolment.started_at + opens:
+                yield journey, enrolment, user
+
+
+# Commitments past their date ----------------------------------------------------------
+
+
+def send_overdue_commitments(session: Session, *, settings: Settings, moment: datetime) -> int:
+    """One e-mail per commitment not done by its date, on the first daytime run after that
+    day ends where the member lives; a new date makes a new occasion."""
+    rows = session.exec(
+        select(Commitment, Enrolment, User)
+        .join(Enrolment, col(Enrolment.id) == Commitment.enrolment_id)
+        .join(User, col(User.id) == Enrolment.user_id).where(
+            Enrolment.status != EnrolmentStatus.left, col(Commitment.done_at).is_(None),
+            col(Commitment.due_on) < (moment + timedelta(days=1)).date(),
+            col(Commitment.due_on) >= (moment - TOO_LATE).date(),
+            col(User.reminders).is_(True), col(User.is_active).is_(True),
+        ).order_by(col(Commitment.id))
+    ).all()
+    sent = 0
+    for commitment, enrolment, user in rows:
+        if commitment.due_on >= _local(user, moment).date() or not is_daytime(user, moment):
+            continue
+        assert user.id is not None and enrolment.id is not None
+        message = messages.commitment_overdue(settings, user=user, commitment=commitment,
+                                              token=opt_out_token(settings, user_id=user.id))
+        sent += record(session, Reminder(
+            user_id=user.id, enrolment_id=enrolment.id, kind=ReminderKind.commitment_overdue,
+            occasion=f"{commitment.id}:{commitment.due_on.isoformat()}", sent_at=moment),
+            message)
+    return sent
+
+
 # Nudges ------------------------------------------------------------------------------
 
 
@@ -173,20 +253,86 @@ def send_nudges(session: Session, *, settings: Settings, moment: datetime) -> in
 def _nudge(session: Session, settings: Settings, enrolment: Enrolment, user: User,
            moment: datetime) -> bool:
     assert enrolment.id is not None and user.id is not None
-    stall = enrolment.last_activity_at.date().isoformat()
+    stall = stall_of(enrolment)
     if session.exec(select(Reminder.id).where(
         Reminder.enrolment_id == enrolment.id, Reminder.kind == ReminderKind.nudge,
         Reminder.occasion == stall,
     )).first() is not None:
         return False
-    step = journeys.enrolment_progress(session, enrolment).next_step
-    if step is None:
+    progress = journeys.enrolment_progress(session, enrolment)
+    step = progress.next_step
+    if step is None or _waiting_for_a_wave(session, enrolment, progress, moment):
         return False
     message = messages.nudge(settings, user=user, journey=journeys.journey_of(session, enrolment),
                              step=step.step, token=opt_out_token(settings, user_id=user.id))
     return record(session, Reminder(user_id=user.id, enrolment_id=enrolment.id,
                                      kind=ReminderKind.nudge, occasion=stall, sent_at=moment),
                    message)
+
+
+class NudgeRefused(TelosError):
+    status_code = 409
+    title = "No nudge sent"
+
+
+def stall_of(enrolment: Enrolment) -> str:
+    """What tells one stall from the next: the day of the last activity before it."""
+    return enrolment.last_activity_at.date().isoformat()
+
+
+def nudge_now(session: Session, *, settings: Settings, enrolment: Enrolment,
+              moment: datetime) -> Reminder:
+    """A nudge a manager sends by hand: the same e-mail and record as the hourly one, so
+    a stall still gets one nudge in all, and never to a member who turned reminders off."""
+    user = session.get(User, enrolment.user_id)
+    assert user is not None
+    if not user.reminders:
+        raise NudgeRefused(f"{user.display_name} has turned reminder e-mails off; "
+                           "Telos sends them none.")
+    if enrolment.status != EnrolmentStatus.active or not user.is_active:
+        raise NudgeRefused(f"{user.display_name} is no longer on this journey.")
+    if enrolment.last_activity_at > moment - timedelta(days=settings.nudge_after_days):
+        raise NudgeRefused(f"{user.display_name} has been active in the last "
+                           f"{settings.nudge_after_days} days; no nudge is needed.")
+    sent = _nudge(session, settings, enrolment, user, moment)
+    reminder = session.exec(select(Reminder).where(
+        Reminder.enrolment_id == enrolment.id, Reminder.kind == ReminderKind.nudge,
+        Reminder.occasion == stall_of(enrolment))).first()
+    if reminder is None:
+        raise NudgeRefused(f"{user.display_name} has no step left to do on this journey.")
+    if not sent:
+        raise NudgeRefused(f"{user.display_name} was already nudged on "
+                           f"{reminder.sent_at.date().isoformat()}, after their last activity.")
+    return reminder
+
+
+def nudges_sent(
+    session: Session, *, enrolment_ids: Sequence[int]
+) -> dict[tuple[int, str], datetime]:
+    """When each of these enrolments was nudged, by (enrolment id, stall)."""
+    sent: dict[tuple[int, str], datetime] = {}
+    for start in range(0, len(enrolment_ids), 500):
+        rows = session.exec(select(Reminder.enrolment_id, Reminder.occasion, Reminder.sent_at)
+                            .where(col(Reminder.enrolment_id).in_(enrolment_ids[start:start + 500]),
+                                   Reminder.kind == ReminderKind.nudge))
+        for enrolment_id, occasion, sent_at in rows:
+            sent[(enrolment_id, occasion)] = sent_at
+    return sent
+
+
+def _waiting_for_a_wave(session: Session, enrolment: Enrolment, progress: journeys.Progress,
+                       moment: datetime) -> bool:
+    """Nobody is nudged towards a questionnaire that has not opened yet, nor again just
+    after the e-mail that said it is open."""
+    upcoming = progress.next_step
+    if upcoming is None or not isinstance(upcoming.step, SurveyStep):
+        return False
+    if upcoming.step.wave == Wave.post and waves.post_opens(session, enrolment=enrolment) > moment:
+        return True
+    return session.exec(select(Reminder.id).where(
+        Reminder.enrolment_id == enrolment.id, Reminder.kind == ReminderKind.wave_invite,
+        col(Reminder.sent_at) >= enrolment.last_activity_at,
+    )).first() is not None
 
 
 def sent_to(session: Session, *, user_id: int) -> list[Reminder]:

@@ -19,6 +19,8 @@ def form_values(form: FormData) -> dict[str, Any]:
 
 
 class StudyForm(Form):
+    multi_line = frozenset({"description"})
+
     title: str = Field(min_length=1, max_length=200)
     slug: str = Field(default="", max_length=64)
     description: str = Field(default="", max_length=4000)

@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-
-from app.settings import ROOT
 
 if TYPE_CHECKING:
     from app.research.outcomes import Observation, OutcomeReport, Reliability, VariableOutcome
@@ -357,7 +354,10 @@ def _number(value: object) -> object:
 def report_html(report: OutcomeReport, *, source: str,
                 observations: Iterable[Observation],
                 reliability: Sequence[Reliability] = ()) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     from app.research.charts import charts
+    from app.settings import ROOT
 
     listed = list(observations)
     environment = Environment(loader=FileSystemLoader(ROOT / "templates"),

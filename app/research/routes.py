@@ -24,6 +24,7 @@ from app.research.source import UnknownChoice, select_part, study_instruments, s
 from app.web import redirect, render, settings_of
 
 router = APIRouter()
+STUDY_PAGE_FILES = 3  # the newest of the researcher's files; the export page lists them all
 
 
 def export_sessions(request: Request) -> Callable[[], AbstractContextManager[Session]]:
@@ -103,14 +104,18 @@ def _study(session: Session, researcher: ResearcherUser, study_id: int) -> Study
     return service.study_for(session, study_id=study_id, user_id=researcher.user.id)
 
 
-def _study_page(request: Request, session: Session, study: Study, *,
-                values: dict[str, str] | None = None,
+def _study_page(request: Request, session: Session, study: Study, researcher: ResearcherUser,
+                *, values: dict[str, str] | None = None,
                 errors: dict[str, str] | None = None) -> Response:
+    assert study.id is not None and researcher.user.id is not None
+    files = export_files.files_of(session, study_id=study.id, user_id=researcher.user.id)
     return render(request, "research/study.html", {
         "study": study, "cohorts": service.cohorts_of(session, study),
         "researchers": service.researchers_of(session, study),
         "instruments": service.instrument_titles(session), "waves": study_waves(study),
         "values": values or {}, "errors": errors or {},
+        "files": files[:STUDY_PAGE_FILES], "more_files": len(files) > STUDY_PAGE_FILES,
+        "moment": now(),
     }, status_code=400 if errors else 200)
 
 
@@ -118,7 +123,7 @@ def _study_page(request: Request, session: Session, study: Study, *,
 def study_page(
     request: Request, researcher: ResearcherUser, session: SessionDep, study_id: int
 ) -> Response:
-    return _study_page(request, session, _study(session, researcher, study_id))
+    return _study_page(request, session, _study(session, researcher, study_id), researcher)
 
 
 @router.post("/research/studies/{study_id}/researchers")
@@ -138,7 +143,7 @@ def add_researcher(
         else:
             return redirect(request, f"/research/studies/{study.id}",
                             message=f"{colleague.display_name} can now see this study.")
-    return _study_page(request, session, study, values=kept(form), errors=errors)
+    return _study_page(request, session, study, researcher, values=kept(form), errors=errors)
 
 
 @router.get("/research/studies/{study_id}/participants")

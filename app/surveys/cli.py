@@ -5,23 +5,14 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.surveys import redcap
-from app.surveys.definitions import (
-    RESERVED,
-    SURVEYS_DIR,
-    DefinitionError,
-    Instrument,
-    Problem,
-    load_instrument,
-    load_paths,
-)
-from app.surveys.scoring import AnswerError, score
+if TYPE_CHECKING:  # the definitions load when a command runs, not with `telos --help`
+    from app.surveys.definitions import Instrument, Problem
 
 surveys_cli = typer.Typer(
     help="Survey instruments: check the files, score answers offline, import REDCap.",
@@ -48,7 +39,7 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def print_problems(problems: Iterable[Problem]) -> None:
+def print_problems(problems: Iterable["Problem"]) -> None:
     for problem in problems:
         console.print(escape(str(problem)))
 
@@ -59,6 +50,8 @@ def check(
         help="Instrument files or directories of them [default: surveys/]")] = None,
 ) -> None:
     """Check instrument files: print every problem, exit 1 if there is any."""
+    from app.surveys.definitions import SURVEYS_DIR, load_paths
+
     instruments, problems = load_paths(paths or [_shown(SURVEYS_DIR)])
     if problems:
         print_problems(problems)
@@ -124,6 +117,8 @@ def import_redcap(
     = Path("."),
 ) -> None:
     """Turn a REDCap data dictionary into instrument files, listing what was not carried over."""
+    from app.surveys import redcap
+
     try:
         conversion = redcap.convert_file(dictionary)
         written = redcap.write(conversion, out)
@@ -139,7 +134,7 @@ def import_redcap(
                   "scores yet: add them, then run `telos surveys check`.")
 
 
-def read_answers(instrument: Instrument, stream: TextIO) -> list[AnswerRow]:
+def read_answers(instrument: "Instrument", stream: TextIO) -> list[AnswerRow]:
     """The rows of an answers CSV, each answer a number or None; AnswersError if bad."""
     reader = csv.reader(stream)
     header = [name.strip() for name in next(reader, [])]
@@ -155,8 +150,11 @@ def read_answers(instrument: Instrument, stream: TextIO) -> list[AnswerRow]:
     return rows
 
 
-def score_rows(instrument: Instrument, rows: list[AnswerRow]) -> str:
+def score_rows(instrument: "Instrument", rows: list[AnswerRow]) -> str:
     """The scores as CSV text: participant, then one column per score (empty if none)."""
+    from app.surveys.definitions import RESERVED
+    from app.surveys.scoring import AnswerError, score
+
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([RESERVED, *(score_def.name for score_def in instrument.scores)])
@@ -170,7 +168,9 @@ def score_rows(instrument: Instrument, rows: list[AnswerRow]) -> str:
     return stream.getvalue()
 
 
-def _check_header(instrument: Instrument, header: list[str]) -> None:
+def _check_header(instrument: "Instrument", header: list[str]) -> None:
+    from app.surveys.definitions import RESERVED
+
     if RESERVED not in header:
         raise AnswersError(f"line 1: no {RESERVED!r} column")
     doubled = sorted({name for name in header if header.count(name) > 1})
@@ -187,6 +187,8 @@ def _check_header(instrument: Instrument, header: list[str]) -> None:
 
 
 def _row(header: list[str], cells: list[str], line: int) -> AnswerRow:
+    from app.surveys.definitions import RESERVED
+
     if len(cells) != len(header):
         raise AnswersError(f"line {line}: {len(cells)} values for {len(header)} columns")
     values = dict(zip(header, (cell.strip() for cell in cells), strict=True))
@@ -209,7 +211,9 @@ def _number(value: float | None) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _instrument(path: Path) -> Instrument:
+def _instrument(path: Path) -> "Instrument":
+    from app.surveys.definitions import DefinitionError, load_instrument
+
     try:
         return load_instrument(path)
     except DefinitionError as error:

@@ -3,9 +3,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Float, ForeignKey, Integer, String, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
+from app.tables import SQLModel
 
 
 class InstrumentVersion(SQLModel, table=True):

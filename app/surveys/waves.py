@@ -6,7 +6,7 @@ they were given in) and the scores are computed and stored beside them.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -137,6 +137,8 @@ def wave_overview(session: Session, *, enrolment: Enrolment, wave: Wave) -> Wave
 def _opens_on(session: Session, enrolment: Enrolment, wave: Wave) -> Any:
     if _step_locked(session, enrolment, wave):
         return "when you reach it in your journey"
+    if wave == Wave.post:
+        return post_opens_on(session, enrolment=enrolment)
     if wave != Wave.followup:
         return None
     if enrolment.status != EnrolmentStatus.completed or enrolment.completed_at is None:
@@ -144,6 +146,27 @@ def _opens_on(session: Session, enrolment: Enrolment, wave: Wave) -> Any:
     days = journeys.journey_of(session, enrolment).waves.followup_after_days
     opens = (enrolment.completed_at + timedelta(days=days)).date()
     return opens if opens > now().date() else None
+
+
+def post_opens(session: Session, *, enrolment: Enrolment) -> datetime:
+    days = journeys.journey_of(session, enrolment).waves.post_after_days
+    return enrolment.started_at + timedelta(days=days)
+
+
+def post_opens_on(session: Session, *, enrolment: Enrolment) -> date | None:
+    """The day the post wave opens, while it is still ahead; None once it is open."""
+    opens = post_opens(session, enrolment=enrolment)
+    return opens.date() if opens > now() else None
+
+
+def waiting_for_wave(session: Session, *, enrolment: Enrolment,
+                     progress: journeys.Progress) -> tuple[SurveyStep, date] | None:
+    """The member's next step when it is a questionnaire that opens on a later day."""
+    upcoming = progress.next_step
+    if upcoming is None or not isinstance(upcoming.step, SurveyStep):
+        return None
+    opens = _opens_on(session, enrolment, upcoming.step.wave)
+    return (upcoming.step, opens) if isinstance(opens, date) else None
 
 
 def _step_locked(session: Session, enrolment: Enrolment, wave: Wave) -> bool:
@@ -181,8 +204,10 @@ def open_response(
         raise NotFound("This questionnaire is not part of this wave.")
     if _step_locked(session, enrolment, wave):
         raise WaveNotOpen("This questionnaire opens when you reach it in your journey.")
-    if _opens_on(session, enrolment, wave) is not None:
-        raise WaveNotOpen("The follow-up questionnaire opens later; we will remind you.")
+    opens = _opens_on(session, enrolment, wave)
+    if opens is not None:
+        when = f"on {opens.isoformat()}" if isinstance(opens, date) else "later"
+        raise WaveNotOpen(f"This questionnaire opens {when}.")
     existing = responses(session, enrolment_id=enrolment.id, wave=wave).get(key)
     if existing is not None:
         return existing

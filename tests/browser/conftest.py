@@ -2,11 +2,12 @@
 
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.databases import fresh_database_url
 from tests.live import LiveServer
@@ -18,8 +19,8 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 10_000
 
-# Each test browses from its own documentation-range address (uvicorn trusts
-# X-Forwarded-For from 127.0.0.1), so the per-address sign-up limit counts one
+# Each test browses from its own documentation-range address (the live server trusts
+# X-Forwarded-For from 127.0.0.1, as behind a proxy on the same machine), so the per-address sign-up limit counts one
 # test's sign-ups, not the whole module's.
 _visitor_numbers = itertools.count(1)
 
@@ -56,6 +57,32 @@ def javascript(request: pytest.FixtureRequest) -> bool:
     return enabled
 
 
+# A page answered 4xx (a form sent back with its messages, an autosave conflict) is the
+# app speaking, and Chromium logs it as a failed load; a missing asset is a bug all the same.
+_ANSWERED = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
+
+
+def console_errors(context: BrowserContext, errors: list[str] | None = None) -> list[str]:
+    """Every console error and uncaught script error of the context's pages, as it happens
+    (a Content-Security-Policy refusal is one), added to `errors`."""
+    errors = [] if errors is None else errors
+
+    def on_console(message: ConsoleMessage) -> None:
+        where = str(message.location.get("url", ""))
+        if message.type != "error" or (_ANSWERED.match(message.text) and "/static/" not in where):
+            return
+        errors.append(f"{where}: {message.text}")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: errors.append(f"uncaught: {error.error}"))
+    return errors
+
+
+def expect_no_console_errors(errors: list[str]) -> None:
+    if errors:
+        pytest.fail("the page logged console errors:\n" + "\n".join(errors), pytrace=False)
+
+
 @pytest.fixture
 def page(chromium: Browser, server: LiveServer, javascript: bool) -> Iterator[Page]:
     number = next(_visitor_numbers)
@@ -64,5 +91,7 @@ def page(chromium: Browser, server: LiveServer, javascript: bool) -> Iterator[Pa
         extra_http_headers={"X-Forwarded-For": f"198.51.{100 + number // 250}.{number % 250 + 1}"},
     )
     context.set_default_timeout(TIMEOUT_MS)
+    errors = console_errors(context)
     yield context.new_page()
     context.close()
+    expect_no_console_errors(errors)

@@ -15,6 +15,7 @@ from app.journeys.definitions import Wave
 from app.journeys.loader import load_all
 from app.surveys import waves
 from app.surveys.definitions import load_battery
+from tests.browser.conftest import console_errors, expect_no_console_errors
 from tests.conftest import WALK_JOURNEY
 from tests.live import LiveServer
 
@@ -51,10 +52,18 @@ def member_at_first_reflection(database_url: str) -> str:
 
 
 @pytest.fixture
-def member_page(chromium: Browser, server: LiveServer) -> Iterator[Page]:
+def console() -> list[str]:
+    """The console errors of `member_page`; a test that breaks the network on purpose
+    checks and clears the ones it caused."""
+    return []
+
+
+@pytest.fixture
+def member_page(chromium: Browser, server: LiveServer, console: list[str]) -> Iterator[Page]:
     email = member_at_first_reflection(server.database_url)
     context = chromium.new_context(base_url=server.url)
     context.set_default_timeout(10_000)
+    console_errors(context, console)
     page = context.new_page()
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
@@ -63,6 +72,16 @@ def member_page(chromium: Browser, server: LiveServer) -> Iterator[Page]:
     page.goto(STEP)
     yield page
     context.close()
+    expect_no_console_errors(console)
+
+
+def expected_failures(page: Page, console: list[str], sign: str) -> None:
+    """The errors a test provoked: some with `sign`, and none of another kind."""
+    page.wait_for_timeout(200)  # the console events arrive a moment after the page shows
+    assert any(sign in error for error in console), console
+    unrelated = [error for error in console if "autosave" not in error and "htmx:" not in error]
+    assert unrelated == [], unrelated
+    console.clear()
 
 
 def test_typing_is_saved_without_pressing_a_button(member_page: Page) -> None:
@@ -72,14 +91,17 @@ def test_typing_is_saved_without_pressing_a_button(member_page: Page) -> None:
     expect(member_page.get_by_label(PROMPT)).to_have_value("Planting trees with my grandmother.")
 
 
-def test_a_failed_autosave_says_so_and_keeps_the_text(member_page: Page) -> None:
+def test_a_failed_autosave_says_so_and_keeps_the_text(
+    member_page: Page, console: list[str]
+) -> None:
     member_page.route("**/autosave", lambda route: route.abort())
     member_page.get_by_label(PROMPT).fill("Words that must not vanish.")
     expect(member_page.locator("#save-status")).to_contain_text("Not saved")
     expect(member_page.get_by_label(PROMPT)).to_have_value("Words that must not vanish.")
+    expected_failures(member_page, console, "htmx:sendError")
 
 
-def test_a_server_error_on_autosave_says_so(member_page: Page) -> None:
+def test_a_server_error_on_autosave_says_so(member_page: Page, console: list[str]) -> None:
     def fail(route: Route) -> None:
         route.fulfill(status=500, body="<html><body>boom</body></html>")
 
@@ -87,6 +109,7 @@ def test_a_server_error_on_autosave_says_so(member_page: Page) -> None:
     member_page.get_by_label(PROMPT).fill("Still here after a server error.")
     expect(member_page.locator("#save-status")).to_contain_text("Not saved")
     expect(member_page.locator("#save-status")).not_to_contain_text("boom")
+    expected_failures(member_page, console, "500")
 
 
 def test_two_tabs_get_a_conflict_view_not_an_overwrite(member_page: Page) -> None:

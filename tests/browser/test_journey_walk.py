@@ -12,12 +12,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
+from app.clock import now
 from app.journeys.definitions import (
     ActionPlanStep,
     ChoiceStep,
@@ -27,6 +29,7 @@ from app.journeys.definitions import (
     Step,
     SurveyStep,
     ValuesSortStep,
+    Wave,
 )
 from app.journeys.loader import JOURNEYS_DIR, load_journey
 from tests.databases import fresh_database_url
@@ -75,6 +78,7 @@ class Walk:
     """What the member typed on the way, to find again on "My purpose"."""
 
     javascript: bool
+    database_url: str = ""
     autosave_checked: bool = False
     values: list[str] = field(default_factory=list)
     first_draft: str = ""
@@ -113,8 +117,36 @@ def expect_status(page: Page, text: str | re.Pattern[str]) -> None:
 # ---- the survey waves -----------------------------------------------------------------
 
 
+def started_days_ago(database_url: str, days: int) -> None:
+    """Moves the start of every journey under way `days` back, as if weeks had passed."""
+    import app.models  # noqa: F401  (every table known)
+    from app.db import make_engine, session_scope
+    from app.journeys.models import Enrolment, EnrolmentStatus
+
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        for enrolment in session.exec(select(Enrolment).where(
+                Enrolment.status == EnrolmentStatus.active)):
+            enrolment.started_at -= timedelta(days=days)
+            session.add(enrolment)
+    engine.dispose()
+
+
+def wait_for_the_window(page: Page, step: SurveyStep, walk: Walk) -> None:
+    """The closing check-in opens `post_after_days` after the start, and says when."""
+    days = JOURNEY.waves.post_after_days
+    if step.wave != Wave.post or not days:
+        return
+    opens = (now() + timedelta(days=days)).date().isoformat()
+    expect(main(page)).to_contain_text(f"This questionnaire opens on {opens}.")
+    expect(main(page).get_by_role("link", name="Start the questionnaire")).to_have_count(0)
+    started_days_ago(walk.database_url, days)
+    page.reload()
+
+
 def answer_wave(page: Page, step: SurveyStep, walk: Walk) -> None:
     """Every questionnaire of the wave, one page each: the first option of every question."""
+    wait_for_the_window(page, step, walk)
     instruments = getattr(JOURNEY.waves, step.wave.value)
     expect(main(page)).to_contain_text(f"0 of {len(instruments)} questionnaires sent")
     page.get_by_role("link", name="Start the questionnaire").click()
@@ -182,11 +214,22 @@ def sort_values(page: Page, step: ValuesSortStep, walk: Walk) -> None:
     press(page, "Save", step_url(step), "saving the chosen values")
     expect_status(page, SAVED_AT)
     ranking = page.get_by_role("group", name=re.compile(r"^Now put them in order"))
-    expect(ranking.get_by_role("combobox")).to_have_count(asked)
-    # The defaults follow the list; put the last one first to see that the order counts.
-    for place, label in enumerate(reversed(chosen), start=1):
-        ranking.get_by_label(label).select_option(str(place))
-    walk.values = list(reversed(chosen))
+    expect(ranking.locator(".card-label")).to_have_text(chosen)
+    # Nothing is ranked for the member: the list order is refused until they order it.
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator("#ranking-message")).to_contain_text("Put them in your order first")
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_have_count(0)
+    # Reverse the list with the keyboard, one move at a time (each move reloads the page).
+    wanted = list(reversed(chosen))
+    for position, label in enumerate(wanted):
+        name = label.split(" — ")[0]
+        while (place := chosen.index(label)) > position:
+            page.get_by_role("button", name=f"Move {name} up", exact=True).press("Enter")
+            chosen[place - 1], chosen[place] = chosen[place], chosen[place - 1]
+            expect(ranking.locator(".card-label")).to_have_text(chosen)
+    expect(page).to_have_url(re.compile(rf"/journey/steps/{step.id}#ranking$"))
+    expect(page.get_by_label("This is my order, most important first")).to_be_checked()
+    walk.values = wanted
 
 
 def choose(page: Page, step: ChoiceStep, walk: Walk) -> None:
@@ -319,10 +362,11 @@ def expect_every_step_done(page: Page) -> None:
 
 def test_a_new_member_walks_the_whole_purpose_journey(
     page: Page, javascript: bool, record_property: Callable[[str, object], None],
+    server: LiveServer,
 ) -> None:
     assert len(STEPS) == 21, "journeys/purpose.yaml changed: check this walk still covers it"
     started = time.monotonic()
-    walk = Walk(javascript=javascript)
+    walk = Walk(javascript=javascript, database_url=server.database_url)
     sign_up(page, "Wendy Walker")
     start_journey(page)
     walk_every_step(page, walk)

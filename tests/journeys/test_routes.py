@@ -1,11 +1,12 @@
 """The member's walk through the site: task list, every step kind, resume and autosave."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from app.clock import now
 from app.journeys.models import (
     Commitment,
     Enrolment,
@@ -260,38 +261,100 @@ def test_reflection_needs_its_required_prompt_to_continue(browser: Browser, db: 
     assert draft.data["responses"]["hard"] == "A winter"
 
 
-def test_values_sort_is_chosen_then_ranked(browser: Browser, db: Session) -> None:
-    enrolment = start(browser, db)
-    walk_to(browser, "values")
-    assert 'name="rank-' not in open_step(browser, "values").text
-    chosen = save_step(browser, "values", {"value": ["curiosity", "kindness"]}, action="save")
-    assert chosen.status_code == 303
-    page = open_step(browser, "values").text
-    assert 'name="rank-kindness"' in page and 'name="rank-curiosity"' in page
-    assert 'name="rank-courage"' not in page
-
-    ranked = save_step(browser, "values", {"value": ["curiosity", "kindness"],
-                                           "rank-curiosity": "2", "rank-kindness": "1"})
-    assert ranked.headers["location"] == "/journey/steps/energy"
-    done = answer(db, enrolment, "values")
-    assert done is not None and done.status == StepStatus.done
-    assert done.data == {"chosen": ["kindness", "curiosity"], "ranking": ["kindness", "curiosity"]}
+SAVED_LINE = re.compile(r'id="save-status"[^>]*>\s*Saved\.')
 
 
-def test_values_sort_refuses_too_many_and_keeps_the_saved_choice(
+def test_values_sort_is_chosen_then_ordered_with_move_buttons(
     browser: Browser, db: Session
 ) -> None:
     enrolment = start(browser, db)
     walk_to(browser, "values")
-    save_step(browser, "values", {"value": ["courage"]}, action="save")
+    assert 'name="order"' not in open_step(browser, "values").text
+    chosen = save_step(browser, "values", {"value": ["curiosity", "kindness"]}, action="save")
+    assert chosen.status_code == 303
+    page = open_step(browser, "values")
+    assert re.findall(r'name="order" value="(\w+)"', page.text) == ["kindness", "curiosity"]
+    assert 'aria-label="Move Curiosity up"' in page.text
+    assert 'aria-label="Move Kindness down"' in page.text
+    assert "<select" not in page.text and "selected" not in page.text
+    assert not re.search(r'id="ordered"[^>]*checked', page.text)
+
+    moved = post_step(browser, page, {"value": ["curiosity", "kindness"],
+                                      "order": ["kindness", "curiosity"]},
+                      action="move-up:curiosity")
+    assert moved.status_code == 303
+    assert moved.headers["location"] == "/journey/steps/values#ranking"
+    page = open_step(browser, "values")
+    assert re.findall(r'name="order" value="(\w+)"', page.text) == ["curiosity", "kindness"]
+    assert re.search(r'id="ordered"[^>]*checked', page.text)
+
+    done = post_step(browser, page, {"value": ["curiosity", "kindness"],
+                                     "order": ["curiosity", "kindness"], "ordered": "yes"})
+    assert done.headers["location"] == "/journey/steps/energy"
+    saved = answer(db, enrolment, "values")
+    assert saved is not None and saved.status == StepStatus.done
+    assert saved.data == {"chosen": ["kindness", "curiosity"],
+                          "ranking": ["curiosity", "kindness"], "ordered": True}
+
+
+def test_values_sort_refuses_to_continue_with_the_list_order_nobody_chose(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "values")
+    save_step(browser, "values", {"value": ["kindness", "courage"]}, action="save")
+    page = open_step(browser, "values")
+    response = post_step(browser, page, {"value": ["kindness", "courage"],
+                                         "order": ["kindness", "courage"]})
+    assert response.status_code == 400
+    assert 'id="ranking-message"' in response.text
+    assert "Put them in your order first" in response.text
+    assert not SAVED_LINE.search(response.text)
+    draft = answer(db, enrolment, "values")
+    assert draft is not None and draft.status == StepStatus.in_progress
+
+    confirmed = post_step(browser, open_step(browser, "values"), {
+        "value": ["kindness", "courage"], "order": ["kindness", "courage"], "ordered": "yes"})
+    assert confirmed.headers["location"] == "/journey/steps/energy"
+
+
+def test_values_sort_keeps_the_order_and_asks_again_for_a_newly_ticked_value(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "values")
+    save_step(browser, "values", {"value": ["kindness", "courage"],
+                                  "order": ["courage", "kindness"], "ordered": "yes"},
+              action="save")
+    response = save_step(browser, "values", {"value": ["kindness", "curiosity"],
+                                             "order": ["courage", "kindness"],
+                                             "ordered": "yes"})
+    assert response.status_code == 400
+    assert re.findall(r'name="order" value="(\w+)"', response.text) == ["kindness", "curiosity"]
+    assert not re.search(r'id="ordered"[^>]*checked', response.text)
+    draft = answer(db, enrolment, "values")
+    assert draft is not None and draft.data["ordered"] is False
+
+
+def test_values_sort_saves_too_many_as_a_passing_state_and_refuses_to_continue(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "values")
+    page = open_step(browser, "values")
+    autosaved = post_step(browser, page, {"value": ["kindness", "courage", "curiosity"]},
+                          autosave=True)
+    assert autosaved.status_code == 200 and "Saved at" in autosaved.text
     response = save_step(browser, "values", {"value": ["kindness", "courage", "curiosity"]})
     assert response.status_code == 400
-    assert '<p id="value-message" class="field-error">Choose at most 2; you chose 3.' \
-        in response.text
+    assert ('<p id="value-message" class="field-error">Choose exactly 2 values; you have 3. '
+            "Untick the ones that matter least.") in response.text
     for value in ("kindness", "courage", "curiosity"):
         assert re.search(rf'id="value-{value}" name="value" value="{value}" checked', response.text)
+    assert not SAVED_LINE.search(response.text)
     kept = answer(db, enrolment, "values")
-    assert kept is not None and kept.data["chosen"] == ["courage"]
+    assert kept is not None and kept.data["chosen"] == ["kindness", "courage", "curiosity"]
+    assert kept.status == StepStatus.in_progress
 
 
 def test_values_sort_needs_exactly_the_number_asked_to_continue(
@@ -306,15 +369,19 @@ def test_values_sort_needs_exactly_the_number_asked_to_continue(
     assert draft is not None and draft.status == StepStatus.in_progress
 
 
-def test_values_sort_refuses_two_values_in_one_place(browser: Browser, db: Session) -> None:
-    enrolment = start(browser, db)
-    walk_to(browser, "values")
-    response = save_step(browser, "values", {"value": ["kindness", "courage"],
-                                             "rank-kindness": "1", "rank-courage": "1"})
+def test_an_error_on_a_saved_step_is_not_shown_beside_saved(
+    browser: Browser, db: Session
+) -> None:
+    start(browser, db)
+    walk_to(browser, "moments")
+    save_step(browser, "moments", {"prompt-alive": "", "prompt-hard": "A winter"},
+              action="save")
+    page = open_step(browser, "moments")
+    assert SAVED_LINE.search(page.text)
+    response = post_step(browser, page, {"prompt-alive": "", "prompt-hard": "A winter"})
     assert response.status_code == 400
-    assert 'id="ranking-message"' in response.text
-    assert "Give each value a different place" in response.text
-    assert answer(db, enrolment, "values") is None
+    assert "Write something here to continue" in response.text
+    assert not SAVED_LINE.search(response.text)
 
 
 def test_rating_list_stores_rated_rows(browser: Browser, db: Session) -> None:
@@ -455,10 +522,10 @@ def test_a_statement_part_too_long_is_marked_beside_it(browser: Browser, db: Ses
     assert statements(db, enrolment) == []
 
 
-def test_feedback_request_needs_an_existing_reviewer(browser: Browser, db: Session) -> None:
+def test_feedback_request_needs_a_valid_address(browser: Browser, db: Session) -> None:
     enrolment = start(browser, db)
     walk_to(browser, "ask")
-    for address in ("nobody@example.org", "not an address"):
+    for address in ("not an address", "two@@example.org"):
         response = save_step(browser, "ask", {"reviewer_email": address})
         assert response.status_code == 400
         assert 'id="reviewer_email-message"' in response.text
@@ -652,6 +719,47 @@ def test_action_plan_refuses_a_bad_date_and_keeps_the_saved_plan(
     kept = answer(db, enrolment, "plan")
     assert kept is not None and kept.data["rows"] == [{"text": "Call my sister",
                                                        "due": "2030-01-31"}]
+
+
+def test_action_plan_refuses_a_date_in_the_past_and_keeps_what_was_typed(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "plan")
+    page = open_step(browser, "plan")
+    # Half typed, a date is often in the past: autosave keeps it without a word.
+    half = post_step(browser, page, {"commitment-0": "Call my sister", "due-0": "0202-01-31"},
+                     autosave=True)
+    assert half.status_code == 200 and "Saved at" in half.text
+    yesterday = (now() - timedelta(days=2)).date().isoformat()
+    response = save_step(browser, "plan", {"commitment-0": "Call my sister", "due-0": yesterday})
+    assert response.status_code == 400
+    assert '<small id="due-0-message" class="field-error">This date has passed' in response.text
+    assert f'value="{yesterday}"' in response.text and 'value="Call my sister"' in response.text
+    db.expire_all()
+    assert list(db.exec(select(Commitment).where(Commitment.enrolment_id == enrolment.id))) == []
+
+
+def test_a_commitment_past_its_date_is_shown_overdue_on_home_until_done(
+    browser: Browser, db: Session
+) -> None:
+    enrolment = start(browser, db)
+    walk_to(browser, "closing")
+    commitment = db.exec(select(Commitment).where(Commitment.enrolment_id == enrolment.id)).one()
+    assert "Past their date" not in browser.get("/home").text
+    commitment.due_on = (now() - timedelta(days=3)).date()
+    db.add(commitment)
+    db.commit()
+    home = browser.get("/home").text
+    assert "Past their date" in home
+    assert f"Call my sister · <span class=\"badge status-overdue\">overdue since " \
+        f"{commitment.due_on.isoformat()}" in home
+    # The plan can be sent again with the date it already had.
+    again = save_step(browser, "plan", {"commitment-0": "Call my sister",
+                                        "due-0": commitment.due_on.isoformat()})
+    assert again.status_code == 303
+    browser.submit(f"/purpose/commitments/{commitment.id}", {"done": "yes"}, page="/purpose")
+    assert "Past their date" not in browser.get("/home").text
 
 
 def test_action_plan_commitments_are_on_my_purpose_and_can_be_marked_done(

@@ -96,7 +96,11 @@ def test_weights_from_the_command_line(tmp_path: Path) -> None:
     (MEMBERS, "id,text,capacity\nt1,x,-1\n", "mentors.csv:2: capacity '-1' is not a whole"),
     (MEMBERS, "id,text\nt1,x\n", "mentors.csv:1: no 'capacity' column"),
     ("id,text,langauges\na,x,en\n", "id,text,capacity\nt,y,1\n",
-     "members.csv:1: unknown column 'langauges' (known: id, text, themes, languages"),
+     "members.csv:1: unknown column 'langauges': did you mean 'languages'?"),
+    ("id,Text\na,x\n", "id,text,capacity\nt,y,1\n",
+     "members.csv:1: unknown column 'Text': did you mean 'text'?"),
+    ("id,text\na,x\n", "id,text,capcity\nt,y,1\n",
+     "mentors.csv:1: unknown column 'capcity': did you mean 'capacity'?"),
     ("text\nx\n", "id,text,capacity\nt,y,1\n", "members.csv:1: no 'id' column"),
     ("id,text\na,x\nb,y\na,z\n", "id,text,capacity\nt,y,1\n",
      "members.csv:4: id 'a' is already on line 2"),
@@ -153,3 +157,16 @@ def test_the_encoder_comes_from_telos_encoder(tmp_path: Path,
     monkeypatch.setenv("TELOS_ENCODER", "nonsense")
     code, _, said = run(tmp_path, MEMBERS, MENTORS.replace("places", "capacity"))
     assert code == 1 and "unknown encoder 'nonsense'" in said
+
+
+def test_columns_the_matcher_does_not_use_are_ignored_and_named_once(tmp_path: Path) -> None:
+    members = "id,email,text,phone,languages\na,a@example.org,reading with teenagers,555,en\n" \
+              "b,b@example.org,rivers and climate,556,en\n"
+    mentors = "id,text,capacity,email,notes\nt,teenagers reading club,2,t@example.org,VIP\n"
+    code, _, said = run(tmp_path, members, mentors)
+    assert code == 0, said
+    assert said.count("warning:") == 2
+    assert ("members.csv:1: ignoring column(s) 'email', 'phone': the matcher does not use "
+            "them") in said
+    assert "mentors.csv:1: ignoring column(s) 'email', 'notes'" in said
+    assert {row["mentor_id"] for row in rows(tmp_path / "assignments.csv")} == {"t"}

@@ -83,6 +83,8 @@ def test_asking_returns_at_once_and_the_page_polls_until_the_file_is_ready(
     assert "Your file is being built" in waiting.text
     assert "waiting to be built" in waiting.text and 'hx-trigger="every 2s"' in waiting.text
     assert "refresh to see it" in waiting.text and download_links(waiting.text, study) == []
+    # Without JavaScript the link must load the page again: with a #fragment it only scrolls.
+    assert f'<a href="/research/studies/{study.id}/export">show the list again</a>' in waiting.text
     fragment = client.get(f"/research/studies/{study.id}/export", headers={"HX-Request": "true"})
     assert fragment.text.lstrip().startswith('<div id="export-files"')
     assert "<html" not in fragment.text
@@ -144,6 +146,37 @@ def test_only_the_researcher_who_asked_sees_and_downloads_the_file(
     assert refused.status_code == 404
     assert "no export file with that number among yours" in refused.text
     assert client.get(link).status_code == 200
+
+
+def test_the_study_page_lists_the_newest_files_of_the_researcher_only(
+    app: FastAPI, db: Session, settings: Settings, owner: object, study: Study
+) -> None:
+    client, token = signed_in_client(app, db, settings, owner)
+    for fmt in ("dta", "sav", "parquet", "codebook"):
+        ask(client, token, study, fmt)
+    assert run_due_jobs(db, settings) == 4
+    ask(client, token, study, "bundle")
+    db.commit()
+    _, _, parquet, codebook, bundle = files(db)
+    overview = client.get(f"/research/studies/{study.id}")
+    assert overview.status_code == 200 and "Your export files" in overview.text
+    assert download_links(overview.text, study) == [
+        f"/research/studies/{study.id}/exports/{codebook.id}",
+        f"/research/studies/{study.id}/exports/{parquet.id}"]
+    assert f"<code>{bundle.file_name}</code>" in overview.text
+    assert "waiting to be built" in overview.text and "(the newest 3 are above)" in overview.text
+    assert f'href="/research/studies/{study.id}/export#your-files">All your files' in overview.text
+    assert "wide.sav" not in overview.text and "wide.dta" not in overview.text
+
+    colleague = researcher(db)
+    service.add_researcher(db, study=study, email=colleague.email,
+                           actor_id=study.created_by_id or 0)
+    db.commit()
+    other, _ = signed_in_client(app, db, settings, colleague)
+    theirs = other.get(f"/research/studies/{study.id}")
+    assert theirs.status_code == 200 and download_links(theirs.text, study) == []
+    assert "You have not asked for a file of this study yet" in theirs.text
+    assert bundle.file_name not in theirs.text
 
 
 def test_expired_files_are_deleted_by_the_clean_up(

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlmodel import Session, select
 
 from app.clock import now
@@ -283,3 +284,32 @@ def test_an_optional_item_is_not_required_to_send() -> None:
     })
     assert waves.unanswered(instrument, {"a": 2}) == {}
     assert waves.unanswered(instrument, {"b": 2}) == {"a": "Please answer this question."}
+
+
+def test_the_closing_wave_opens_when_the_journey_says_on_a_frozen_clock(
+    browser: Browser, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.journeys import service as journeys
+
+    enrolment = start(browser, db, journey="purpose")
+    journey = journeys.journey_of(db, enrolment)
+    assert journey.waves.post_after_days == 28
+    for step in journey.steps()[:-1]:
+        journeys.mark_done(db, enrolment=enrolment, step_id=step.id)
+    db.commit()
+    opens = enrolment.started_at + timedelta(days=28)
+    monkeypatch.setattr("app.surveys.waves.now", lambda: opens - timedelta(minutes=1))
+
+    step = browser.get("/journey/steps/closing_survey").text
+    assert f"This questionnaire opens on {opens.date().isoformat()}." in step
+    assert 'href="/surveys/post/' not in step
+    refused = browser.get("/surveys/post/happiness")
+    assert refused.status_code == 409
+    assert f"This questionnaire opens on {opens.date().isoformat()}." in refused.text
+    home = browser.get("/home").text
+    assert f"It opens on {opens.date().isoformat()}" in home
+
+    monkeypatch.setattr("app.surveys.waves.now", lambda: opens + timedelta(minutes=1))
+    assert 'href="/surveys/post/happiness"' in browser.get("/journey/steps/closing_survey").text
+    assert browser.get("/surveys/post/happiness").status_code == 200
+    assert "It opens on" not in browser.get("/home").text

@@ -3,7 +3,7 @@ mail job that fails is retried, and once sent keeps no body."""
 
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import jobs, mail
 from app.accounts.models import Role
@@ -86,3 +86,20 @@ def test_a_mail_that_smtp_refuses_is_kept_for_a_later_attempt(
     assert (job.status, job.attempts) == (JobStatus.done, 2)
     assert job.payload["body"] == mail.SENT_BODY
     assert "secret link" in delivered(db, settings)[-1].read_text()
+
+
+def test_a_message_that_cannot_be_built_fails_at_once_and_shows_on_the_jobs_page(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
+    # A name stored before line breaks were refused still names someone in a subject.
+    mail.queue(db, [mail.Mail(to="mentor@example.org", subject="Peer\nX-Injected: 1 asks",
+                              body="Hi")])
+    db.commit()
+    assert run_due_jobs(db, settings) == 1
+    job = db.exec(select(Job).where(Job.name == "mail.send")).one()
+    assert (job.status, job.attempts) == (JobStatus.failed, 1)
+    assert job.error is not None and "cannot be built" in job.error
+    assert delivered(db, settings) == []
+    as_admin(browser, db)
+    listing = browser.get("/admin/jobs?status=failed")
+    assert f'href="/admin/jobs/{job.id}"' in listing.text and "cannot be built" in listing.text

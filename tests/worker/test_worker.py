@@ -60,6 +60,22 @@ def test_a_job_runs_once_on_the_worker(
     assert evidence.read_text() == f"job {job_id} attempt 1"
 
 
+def test_a_job_asked_for_through_an_engine_with_options_is_handed_over(
+    job_engine: Engine, job_settings: Settings, tmp_path: Path
+) -> None:
+    """A unit of work on `engine.execution_options(...)` (read-only, deferred) binds its
+    session to a proxy of the engine; its jobs still reach the worker at once, not at
+    the sweep two minutes later."""
+    evidence = tmp_path / "touched"
+    attach(job_settings, job_engine)
+    with BackgroundWorker(job_settings, job_engine):
+        with session_scope(job_engine.execution_options(telos_test=True)) as session:
+            job = jobs.enqueue(session, "tests.touch", path=str(evidence))
+            assert job is not None and job.id is not None
+            job_id = job.id
+        wait_until(lambda: status_of(job_engine, job_id) == JobStatus.done, "the job to run")
+
+
 def test_a_job_asked_for_in_a_rolled_back_transaction_never_runs(
     job_engine: Engine, job_settings: Settings, tmp_path: Path
 ) -> None:
