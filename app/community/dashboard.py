@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.consent_models import ConsentDocument, ConsentRecord
 from app.accounts.models import User
+from app.community.circle_models import Circle, CircleMembership, CirclePost, CircleStatus
 from app.community.models import Cohort
 from app.errors import NotFound
 from app.journeys import service as journeys
@@ -331,6 +332,63 @@ def _waiting(session: Session, cohort_id: int) -> int:
     ).one()
 
 
+# Circles -------------------------------------------------------------------------------
+
+ACTIVITY_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class CircleActivity:
+    number: int
+    members: int             # current members (not those who left or were removed)
+    posts_per_week: list[int]  # the last ACTIVITY_WEEKS weeks, this week first
+    last_post_at: datetime | None
+
+
+def circle_activity(session: Session, *, cohort: Cohort,
+                    moment: datetime) -> list[CircleActivity]:
+    """How alive each published circle of the cohort is: counts and dates, never posts."""
+    assert cohort.id is not None
+    circles = session.exec(
+        select(Circle.id, Circle.number)
+        .where(Circle.cohort_id == cohort.id, Circle.status == CircleStatus.published)
+        .order_by(col(Circle.number))
+    ).all()
+    if not circles:
+        return []
+    ids = [circle_id for circle_id, _ in circles]
+    members = dict(session.exec(
+        select(CircleMembership.circle_id, func.count())
+        .where(col(CircleMembership.circle_id).in_(ids),
+               col(CircleMembership.left_at).is_(None))
+        .group_by(col(CircleMembership.circle_id))
+    ).all())
+    last = dict(session.exec(
+        select(CirclePost.circle_id, func.max(CirclePost.created_at))
+        .where(col(CirclePost.circle_id).in_(ids)).group_by(col(CirclePost.circle_id))
+    ).all())
+    since = moment - timedelta(days=7 * ACTIVITY_WEEKS)
+    weeks: dict[int, list[int]] = {circle_id: [0] * ACTIVITY_WEEKS for circle_id in ids}
+    for circle_id, created_at in session.exec(
+        select(CirclePost.circle_id, CirclePost.created_at)
+        .where(col(CirclePost.circle_id).in_(ids), CirclePost.created_at > since)
+    ):
+        age = (moment - _aware(created_at)).days // 7
+        if 0 <= age < ACTIVITY_WEEKS:
+            weeks[circle_id][age] += 1
+    return [CircleActivity(number=number, members=members.get(circle_id, 0),
+                           posts_per_week=weeks[circle_id],
+                           last_post_at=_aware(last[circle_id]) if last.get(circle_id) else None)
+            for circle_id, number in circles]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 # The CSV ----------------------------------------------------------------------------------
 
 
@@ -358,7 +416,7 @@ def _cell(value: object) -> object:
 
 
 def csv_rows(*, headline: Headline, funnel_: Funnel, loads: MentorLoads,
-             quiet_days: int) -> list[tuple[object, ...]]:
+             quiet_days: int, circles: Iterable[CircleActivity] = ()) -> list[tuple[object, ...]]:
     """The dashboard's counts, one per line; no names but the mentors'."""
     joined = funnel_.joined
     rows: list[tuple[object, ...]] = [
@@ -376,4 +434,11 @@ def csv_rows(*, headline: Headline, funnel_: Funnel, loads: MentorLoads,
     rows += [("mentor", name, mentor.display_name, getattr(mentor, name), None)
              for mentor in loads.mentors
              for name in ("places", "filled", "proposed", "accepted", "declined")]
+    for circle in circles:
+        rows.append(("circle", "members", f"Circle {circle.number}", circle.members, None))
+        rows += [("circle", f"posts_week_{age}",
+                  f"Circle {circle.number}: posts " + ("this week" if age == 0 else
+                                                       f"{age} week{'s' if age > 1 else ''} ago"),
+                  count, None)
+                 for age, count in enumerate(circle.posts_per_week)]
     return rows

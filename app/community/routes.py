@@ -64,6 +64,8 @@ def cohort_page(
         "funnel": dashboard.funnel(session, cohort=cohort), "quiet_days": quiet,
         "stalled": dashboard.stalled(session, cohort=cohort, quiet_days=quiet, moment=moment),
         "loads": dashboard.mentor_loads(session, cohort=cohort),
+        "circles": dashboard.circle_activity(session, cohort=cohort, moment=moment),
+        "activity_weeks": dashboard.ACTIVITY_WEEKS,
     })
 
 
@@ -97,7 +99,9 @@ def export_counts(
     rows = dashboard.csv_rows(headline=_headline(session, cohort_id, quiet),
                               funnel_=dashboard.funnel(session, cohort=cohort),
                               loads=dashboard.mentor_loads(session, cohort=cohort),
-                              quiet_days=quiet)
+                              quiet_days=quiet,
+                              circles=dashboard.circle_activity(session, cohort=cohort,
+                                                                moment=now()))
     audit.record(session, action="cohort.export", actor_id=manager.user.id,
                  target_type="cohort", target_id=cohort_id, rows=len(rows))
     name = f"cohort-{cohort_id}-counts-{now().date().isoformat()}.csv"

@@ -20,8 +20,8 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 
 # Each test browses from its own documentation-range address (the live server trusts
-# X-Forwarded-For from 127.0.0.1, as behind a proxy on the same machine), so the per-address sign-up limit counts one
-# test's sign-ups, not the whole module's.
+# X-Forwarded-For from 127.0.0.1, as behind a proxy on the same machine), so the
+# per-address sign-up limit counts one test's sign-ups, not the whole module's.
 _visitor_numbers = itertools.count(1)
 
 
