@@ -356,7 +356,8 @@ def circle_activity(session: Session, *, cohort: Cohort,
     ).all()
     if not circles:
         return []
-    ids = [circle_id for circle_id, _ in circles]
+    numbered = [(circle_id or 0, number) for circle_id, number in circles]
+    ids = [circle_id for circle_id, _ in numbered]
     members = dict(session.exec(
         select(CircleMembership.circle_id, func.count())
         .where(col(CircleMembership.circle_id).in_(ids),
@@ -379,7 +380,7 @@ def circle_activity(session: Session, *, cohort: Cohort,
     return [CircleActivity(number=number, members=members.get(circle_id, 0),
                            posts_per_week=weeks[circle_id],
                            last_post_at=_aware(last[circle_id]) if last.get(circle_id) else None)
-            for circle_id, number in circles]
+            for circle_id, number in numbered]
 
 
 def _aware(moment: datetime) -> datetime:
