@@ -171,6 +171,49 @@ def _start_worker() -> "subprocess.Popen[bytes]":
                             preexec_fn=die_with_parent)
 
 
+class _WorkerChild:
+    """`telos worker` beside the server, started again whenever it stops on its own (the
+    database locked past its busy timeout while it started, an out-of-memory kill):
+    a server without its worker would leave every job waiting."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.process = _start_worker()
+        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        import time
+
+        pause = 1.0
+        while True:
+            started = time.monotonic()
+            code = self.process.wait()
+            if time.monotonic() - started > 60:
+                pause = 1.0  # it ran a good while: this is a new failure, not a loop
+            errors.print(f"[bold yellow]warning:[/] the worker stopped (exit code {code}); "
+                         f"starting it again in {pause:.0f} s", highlight=False)
+            if self._stopping.wait(pause):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self.process = _start_worker()
+            pause = min(pause * 2, 30.0)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _own_address(settings: "Settings", host: str, port: int) -> str:
     """The address e-mailed links use: TELOS_BASE_URL, or else where this server listens
     (handed on through the environment to the web processes and the worker)."""
@@ -220,17 +263,13 @@ def serve(
         address = _own_address(settings, host, port)
         console.print(f"Telos is running at [bold]{address}[/]")
         _print_demo_logins(settings, engine)
-    child = _start_worker() if with_worker else None
+    child = _WorkerChild() if with_worker else None
     try:
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload,
                     workers=workers, **proxy_options(settings))
     finally:
         if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.stop()
 
 
 @users_cli.command("create")

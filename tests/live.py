@@ -142,6 +142,26 @@ class LiveServer:
         """What the server has written to stdout and stderr so far."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def worker_pids(self) -> list[int]:
+        """The `telos worker` processes that `telos serve --with-worker` runs as children."""
+        assert self.process is not None
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rpartition(")")[2].split()[1])
+                command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            except (OSError, ValueError, IndexError):
+                continue  # a process that ended while being looked at
+            if parent == self.process.pid and b"worker" in command:
+                found.append(int(stat.parent.name))
+        return found
+
+    def worker_pid(self) -> int:
+        found = self.worker_pids()
+        assert len(found) == 1, (f"expected one worker child of the server, found {found}:\n"
+                                 f"{self.output()[-3000:]}")
+        return found[0]
+
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no chance to finish anything in flight."""
         self._signal(signal.SIGKILL)

@@ -1,7 +1,9 @@
 """The real thing: `telos serve --with-worker` on a port of its own, no TELOS_BASE_URL.
 A reset request is answered at once, the worker sends the mail, and its link works."""
 
+import os
 import re
+import signal
 import time
 from email import message_from_bytes
 from pathlib import Path
@@ -45,3 +47,22 @@ def test_the_worker_sends_the_reset_mail_with_a_link_to_this_server(tmp_path: Pa
             assert link.group(1).startswith(f"{server.url}/reset/")
             page = client.get(link.group(1).removeprefix(server.url))
             assert page.status_code == 200 and 'name="password"' in page.text
+
+
+def test_a_worker_that_dies_is_started_again_and_the_mail_still_goes(tmp_path: Path) -> None:
+    with LiveServer(fresh_database_url("sqlite", tmp_path, "telos_live_restart"), tmp_path,
+                    base_url=False) as server:
+        server.telos("users", "create", "--email", "jon@example.org", "--role", "member",
+                     TELOS_NEW_USER_PASSWORD=PASSWORD)
+        first = server.worker_pid()
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.worker_pids() in ([], [first]):
+            time.sleep(0.2)
+        assert server.worker_pid() != first
+        assert "the worker stopped" in server.output()
+        with httpx.Client(base_url=server.url, follow_redirects=False) as client:
+            sent = Browser(client).submit("/reset", {"email": "jon@example.org"})  # type: ignore[arg-type]
+            assert sent.status_code == 200
+        message = message_from_bytes(wait_for_mail(server.outbox, seconds=60))
+        assert message["To"] == "jon@example.org"

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -185,27 +184,11 @@ def test_manager_reviews_and_publishes_then_the_mentor_accepts(
     assert mentor_of(server, first) == (mentor_email, MatchStatus.accepted)
 
 
-def worker_pid(server: LiveServer) -> int:
-    """The `telos worker` that `telos serve --with-worker` started as its child."""
-    assert server.process is not None
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rpartition(")")[2].split()[1])
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue  # a process that ended while being looked at
-        if parent == server.process.pid and b"worker" in command:
-            found.append(int(stat.parent.name))
-    assert len(found) == 1, f"expected one worker child of the server, found {found}"
-    return found[0]
-
-
 @contextmanager
 def worker_busy(server: LiveServer) -> Iterator[None]:
     """The server's worker paused (SIGSTOP) inside the block, as if busy with other jobs,
     so the run page is certainly looked at before its draft exists; it goes on after."""
-    pid = worker_pid(server)
+    pid = server.worker_pid()
     os.kill(pid, signal.SIGSTOP)
     try:
         yield

@@ -62,27 +62,10 @@ def load_demo(server: LiveServer) -> None:
                     f"{error.stderr[-4000:]}", pytrace=False)
 
 
-def worker_pid(server: LiveServer) -> int:
-    """The `telos worker` that `telos serve --with-worker` started as its child."""
-    assert server.process is not None
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rpartition(")")[2].split()[1])
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue  # a process that ended while being looked at
-        if parent == server.process.pid and b"worker" in command:
-            found.append(int(stat.parent.name))
-    assert len(found) == 1, (f"expected one worker child of the server, found {found}:\n"
-                             f"{server.output()[-3000:]}")
-    return found[0]
-
-
 @contextmanager
 def worker_busy(server: LiveServer) -> Iterator[None]:
     """The server's worker paused (SIGSTOP) inside the block; it goes on after."""
-    pid = worker_pid(server)
+    pid = server.worker_pid()
     os.kill(pid, signal.SIGSTOP)
     try:
         yield
