@@ -80,6 +80,11 @@ async def csrf_protect(request: Request) -> None:
         )
 
 
+# Pages opened from a link with a secret in it (a reset, an invitation, a feedback link,
+# the reminders opt-out): kept out of every cache, like a signed-in page.
+SECRET_LINK_PREFIXES = ("/reset/", "/invitations/", "/reply/", "/reminders/off/")
+
+
 class SecurityHeaders:
     """Security headers on every response; the CSRF cookie; no-store once signed in."""
 
@@ -109,7 +114,8 @@ class SecurityHeaders:
         if not scope["path"].startswith("/static/"):
             headers.add_vary_header("HX-Request")
             signed_in = state.get("principal") is not None
-            headers["Cache-Control"] = "no-store" if signed_in else "no-cache"
+            private = signed_in or scope["path"].startswith(SECRET_LINK_PREFIXES)
+            headers["Cache-Control"] = "no-store" if private else "no-cache"
         new_csrf = state.get("csrf_cookie")
         if new_csrf:
             secure = "; Secure" if self.settings.secure_cookies else ""

@@ -39,6 +39,13 @@ def test_signed_in_pages_are_not_stored(browser: Browser, db: Session) -> None:
     assert browser.get("/home").headers["cache-control"] == "no-store"
 
 
+def test_pages_behind_a_secret_link_are_not_stored_even_signed_out(browser: Browser) -> None:
+    for path in ("/reset/some-token", "/invitations/some-token", "/reply/some-token",
+                 "/reminders/off/some-token"):
+        assert browser.get(path).headers["cache-control"] == "no-store", path
+    assert browser.get("/login").headers["cache-control"] == "no-cache"
+
+
 def test_not_found_page_in_the_site_layout(browser: Browser) -> None:
     response = browser.get("/no-such-page")
     assert response.status_code == 404
