@@ -149,10 +149,22 @@ def swap(
 ) -> Response:
     run = runs.draft_run(session, run_id)
     match = runs.draft_match(session, run=run, match_id=match_id)
-    runs.choose_mentor(session, run=run, member_id=match.member_id, mentor_id=_mentor_id(form),
-                       match=match)
+    try:
+        with session.begin_nested():
+            runs.choose_mentor(session, run=run, member_id=match.member_id,
+                               mentor_id=_mentor_id(form), match=match)
+    except runs.DraftConflict as stale:
+        return _not_changed(request, run_id, stale)
     return redirect(request, f"/matching/runs/{run_id}",
                     message="Swapped and pinned, so a re-run keeps your choice.")
+
+
+def _not_changed(request: Request, run_id: int, stale: runs.DraftConflict) -> Response:
+    """A choice the draft no longer allows (the list was older than the draft): back on
+    the run's page, with the reason beside everything else."""
+    response = redirect(request, f"/matching/runs/{run_id}")
+    flash(response, request, stale.message, "error")
+    return response
 
 
 @router.post("/matching/runs/{run_id}/members/{member_id}/mentor")
@@ -163,7 +175,11 @@ def choose_mentor(
     run = runs.draft_run(session, run_id)
     if member_id not in {user.id for user in runs.pool(session, cohort_id=run.cohort_id)}:
         raise NotFound("This member is not waiting for a mentor in this cohort.")
-    runs.choose_mentor(session, run=run, member_id=member_id, mentor_id=_mentor_id(form))
+    try:
+        with session.begin_nested():
+            runs.choose_mentor(session, run=run, member_id=member_id, mentor_id=_mentor_id(form))
+    except runs.DraftConflict as stale:
+        return _not_changed(request, run_id, stale)
     return redirect(request, f"/matching/runs/{run_id}", message="Matched by hand and pinned.")
 
 

@@ -361,6 +361,7 @@ class Alternative:
     name: str
     score: float
     explanation: str
+    room: int = 0  # places this mentor has left in the draft (after its other pairs)
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,19 @@ class Review:
     unmatched: list[User]
     mentors: list[matching.Mentor]
     excluded: list[tuple[str, str]]
+    drafted: dict[int, int]  # mentor id: pairs with them in this draft
+
+    def draft_load(self, mentor: matching.Mentor) -> int:
+        """What the mentor would carry once this draft is published."""
+        return mentor.load + self.drafted.get(mentor.user.id or 0, 0)
+
+    def room(self, mentor: matching.Mentor) -> int:
+        return max(mentor.free - self.drafted.get(mentor.user.id or 0, 0), 0)
+
+    @property
+    def mentors_with_room(self) -> list[matching.Mentor]:
+        return [mentor for mentor in self.mentors
+                if mentor.profile.accepting and self.room(mentor) > 0]
 
 
 def review(session: Session, *, run_id: int) -> Review:
@@ -388,23 +402,32 @@ def review(session: Session, *, run_id: int) -> Review:
     _settle_lost(session, run)
     if run.status in (RunStatus.running, RunStatus.failed):
         return Review(run, community.get_cohort(session, run.cohort_id), [], [], [],
-                      _excluded_names(session, run))
-    names = {mentor.user.id: mentor.user.display_name for mentor in matching.mentors(session)}
-    matches = (_drafts(session, run.id) if run.status == RunStatus.draft else list(
+                      _excluded_names(session, run), {})
+    mentors = matching.mentors(session)
+    names = {mentor.user.id: mentor.user.display_name for mentor in mentors}
+    draft = run.status == RunStatus.draft
+    matches = (_drafts(session, run.id) if draft else list(
         session.exec(select(Match).where(Match.run_id == run.id))))
-    rows = [_row(session, match, names) for match in matches]
+    drafted: dict[int, int] = {}
+    for match in matches if draft else []:
+        drafted[match.mentor_id] = drafted.get(match.mentor_id, 0) + 1
+    room = {mentor.user.id: max(mentor.free - drafted.get(mentor.user.id or 0, 0), 0)
+            for mentor in mentors if mentor.profile.accepting}
+    rows = [_row(session, match, names, room) for match in matches]
     rows.sort(key=lambda row: row.member_name)
     matched = {match.member_id for match in matches}
     unmatched = ([user for user in pool(session, cohort_id=run.cohort_id)
-                  if user.id not in matched] if run.status == RunStatus.draft else [])
+                  if user.id not in matched] if draft else [])
     return Review(run, community.get_cohort(session, run.cohort_id), rows, unmatched,
-                  matching.mentors(session), _excluded_names(session, run))
+                  mentors, _excluded_names(session, run), drafted)
 
 
-def _row(session: Session, match: Match, names: dict[int | None, str]) -> ReviewRow:
+def _row(session: Session, match: Match, names: dict[int | None, str],
+         room: dict[int | None, int]) -> ReviewRow:
     member = accounts.get_user(session, match.member_id)
     alternatives = [Alternative(alt["mentor_id"], names.get(alt["mentor_id"], "a former mentor"),
-                                alt["score"], alt["explanation"]) for alt in match.alternatives]
+                                alt["score"], alt["explanation"], room.get(alt["mentor_id"], 0))
+                    for alt in match.alternatives]
     return ReviewRow(match, member.display_name if member else "a deleted account",
                      names.get(match.mentor_id, "a former mentor"), alternatives)
 

@@ -145,6 +145,50 @@ def test_swap_to_an_alternative_and_match_by_hand(
     assert [(m.member_id, m.source) for m in drafts(db, run)] == [(anna.id, "manager")]
 
 
+def test_swap_offers_only_mentors_with_room_in_the_draft_and_a_stale_choice_says_why(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
+    cohort = create_cohort(db)
+    create_member(db, cohort), create_member(db, cohort)
+    first, second = create_mentor(db, capacity=1), create_mentor(db, capacity=1)
+    sign_in(browser, db, roles=(Role.manager,))
+    run = start_run(browser, db, settings, cohort.id)
+    rows = drafts(db, run)
+    assert sorted(row.mentor_id for row in rows) == sorted([first.id, second.id])
+    row = rows[0]
+    other = second if row.mentor_id == first.id else first
+    page = browser.get(f"/matching/runs/{run.id}").text
+    # Both mentors carry one pair of this draft: neither is offered, both say why.
+    assert f'<option value="{other.id}">' not in page
+    assert page.count('<span class="badge">full in this draft</span>') == 2
+    assert page.count("Every alternative is full in this draft.") == 2
+
+    # A list older than the draft: the choice comes back to the same page with the reason.
+    response = browser.submit(f"/matching/runs/{run.id}/matches/{row.id}/swap",
+                              {"mentor_id": str(other.id)}, page=f"/matching/runs/{run.id}")
+    assert response.status_code == 303
+    assert response.headers["location"].endswith(f"/matching/runs/{run.id}")
+    after = browser.get(response.headers["location"]).text
+    assert "has no free place left in this run" in after
+    assert [match.mentor_id for match in drafts(db, run) if match.id == row.id] == [row.mentor_id]
+
+
+def test_the_mentors_offered_by_hand_show_the_load_with_this_draft(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
+    cohort = create_cohort(db)
+    anna = create_member(db, cohort)
+    roomy = create_mentor(db, capacity=3)
+    sign_in(browser, db, roles=(Role.manager,))
+    run = start_run(browser, db, settings, cohort.id)
+    [row] = drafts(db, run)
+    browser.submit(f"/matching/runs/{run.id}/matches/{row.id}/exclude")
+    create_member(db, cohort)  # nothing drafted for them; anna waits after the exclusion
+    page = browser.get(f"/matching/runs/{run.id}").text
+    assert f"Mentor for {anna.display_name}" in page
+    assert f"{roomy.display_name} (0/3 with this draft)" in page
+
+
 def test_weights_are_validated_and_kept(
     browser: Browser, db: Session, settings: Settings
 ) -> None:
