@@ -64,6 +64,17 @@ def request_mentor(
                             "mentor answers.")
 
 
+@router.post("/my-mentor/requests/{match_id}/withdraw")
+def withdraw_request(
+    request: Request, member: MemberUser, session: SessionDep, form: FormDep, match_id: int,
+) -> Response:
+    mail.queue(session, matching.withdraw_request(session, member=member.user,
+                                                  match_id=match_id))
+    return redirect(request, safe_next(str(form.get("next", "")), "/my-mentor"),
+                    message="Your request is withdrawn and the mentor has been told. You can "
+                            "ask another mentor.")
+
+
 @router.post("/matches/{match_id}/fit")
 def answer_fit(
     request: Request, person: MatchPartyUser, session: SessionDep, form: FormDep, match_id: int

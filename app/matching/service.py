@@ -323,6 +323,33 @@ def _refuse_unless_possible(session: Session, *, member: User, mentor: Mentor) -
                              "you chose. Choose another mentor, or add a language.")
 
 
+def withdraw_request(session: Session, *, member: User, match_id: int) -> list[mail.Mail]:
+    """The member takes back a request they made that the mentor has not answered; the
+    mentor is told, so they do not spend time on it. One conditional UPDATE: a mentor's
+    answer in the same moment wins or loses whole."""
+    match = session.get(Match, match_id)
+    if match is None or match.member_id != member.id or match.source != MatchSource.member:
+        raise NotFound("You have no such request.")
+    result = session.execute(
+        update(Match)
+        .where(col(Match.id) == match_id, col(Match.status) == MatchStatus.proposed)
+        .values(status=MatchStatus.withdrawn, answered_at=now())
+    )
+    session.refresh(match)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyAnswered(f"This request was already {MatchStatus(match.status).value}; "
+                              "nothing changed.")
+    mentor = accounts.get_user(session, match.mentor_id)
+    if mentor is None:
+        return []
+    return [mail.Mail(
+        to=mentor.email, subject=f"{member.display_name} has withdrawn their request",
+        body=(f"Hello {mentor.display_name},\n\n{member.display_name} has withdrawn their "
+              "request for you to be their mentor, so there is nothing for you to answer. "
+              "Thank you for your time.\n"),
+    )]
+
+
 def request_mail(mentor: User, member: User, *, base_url: str) -> mail.Mail:
     return mail.Mail(
         to=mentor.email, subject=f"{member.display_name} would like you as their mentor",

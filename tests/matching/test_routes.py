@@ -381,6 +381,40 @@ def test_member_saves_preferences_sees_suggestions_and_requests_a_mentor(
     assert again.status_code == 409 and "One at a time" in again.text
 
 
+def test_a_member_withdraws_an_unanswered_request_and_the_mentor_is_told(
+    browser: Browser, db: Session, settings: Settings
+) -> None:
+    member, mentor, match = mentor_with_request(db)
+    sign_in(browser, db, member)
+    page = browser.get("/my-mentor").text
+    assert f"Withdraw my request to {mentor.display_name}" in page
+    response = browser.submit(f"/my-mentor/requests/{match.id}/withdraw",
+                              {"next": "/my-mentor"}, page="/my-mentor")
+    assert response.status_code == 303 and response.headers["location"] == "/my-mentor"
+    db.refresh(match)
+    assert match.status == MatchStatus.withdrawn
+    assert matching.open_match(db, member_id=member.id or 0) is None
+    assert any(f"To: {mentor.email}" in mail and "has withdrawn their request" in mail
+               for mail in outbox(db, settings))
+    assert "You have no mentor yet" in browser.get("/my-mentor").text
+    # Twice, or after the mentor answered: the reason, nothing changed.
+    again = browser.submit(f"/my-mentor/requests/{match.id}/withdraw", page="/my-mentor")
+    assert again.status_code == 409 and "already withdrawn; nothing changed" in again.text
+    # They may ask the same mentor again later: a withdrawal is not a "no".
+    asked = browser.submit("/my-mentor/request", {"mentor_id": str(mentor.id)},
+                           page="/my-mentor")
+    assert asked.status_code == 303
+
+
+def test_nobody_else_can_withdraw_a_members_request(browser: Browser, db: Session) -> None:
+    _member, _mentor, match = mentor_with_request(db)
+    sign_in(browser, db, create_member(db))
+    response = browser.submit(f"/my-mentor/requests/{match.id}/withdraw", page="/my-mentor")
+    assert response.status_code == 404
+    db.refresh(match)
+    assert match.status == MatchStatus.proposed
+
+
 def test_fit_no_from_the_member_ends_the_match(
     browser: Browser, db: Session, settings: Settings
 ) -> None:
