@@ -4,12 +4,16 @@
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from app.settings import ROOT
 
@@ -161,6 +165,43 @@ class LiveServer:
         assert len(found) == 1, (f"expected one worker child of the server, found {found}:\n"
                                  f"{self.output()[-3000:]}")
         return found[0]
+
+    @contextmanager
+    def worker_paused(self) -> Iterator[None]:
+        """The server's worker stopped (SIGSTOP) inside the block, as if busy elsewhere, and
+        going on after. Never while it holds SQLite's write lock (a sweep, a job's commit):
+        a worker frozen there would hold every writer up, which no real worker does."""
+        pid = self.worker_pid()
+        for _ in range(200):
+            os.kill(pid, signal.SIGSTOP)
+            if not self._sqlite_locked():
+                break
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the worker kept holding the database's write lock")
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def _sqlite_locked(self) -> bool:
+        database = make_url(self.database_url).database
+        if not database:
+            return False
+        path = Path(database)
+        for file in (path, path.with_name(path.stem + "-queue.db")):
+            if not file.exists():
+                continue
+            connection = sqlite3.connect(file, timeout=0, isolation_level=None)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                return True
+            finally:
+                connection.close()
+        return False
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no chance to finish anything in flight."""

@@ -6,14 +6,11 @@ after the run page: with JavaScript the page swaps it in by itself (htmx polls `
 2 s), without it the manager clicks Refresh.
 """
 
-import os
 import re
-import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -184,18 +181,6 @@ def test_manager_reviews_and_publishes_then_the_mentor_accepts(
     assert mentor_of(server, first) == (mentor_email, MatchStatus.accepted)
 
 
-@contextmanager
-def worker_busy(server: LiveServer) -> Iterator[None]:
-    """The server's worker paused (SIGSTOP) inside the block, as if busy with other jobs,
-    so the run page is certainly looked at before its draft exists; it goes on after."""
-    pid = server.worker_pid()
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
 def status_of(server: LiveServer, run_id: int) -> RunStatus:
     engine = make_engine(server.database_url)
     with session_scope(engine) as session:
@@ -226,7 +211,7 @@ def test_the_draft_appears_on_the_running_page_by_itself_or_on_refresh(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Matching").click()
     running = page.get_by_role("status").filter(has_text="Running…")
     navigations: list[str] = []
-    with worker_busy(server):
+    with server.worker_paused():
         page.get_by_role("button", name=f"Run the matcher for {cohort.name}").click()
         expect(page.get_by_text(STARTED)).to_be_visible()
         expect(running).to_be_visible()

@@ -7,14 +7,11 @@ is certainly seen before the job has run: with JavaScript it then updates itself
 polls every 2 s), without it the researcher follows the refresh link.
 """
 
-import os
 import re
-import signal
 import subprocess
 import uuid
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,17 +57,6 @@ def load_demo(server: LiveServer) -> None:
         pytest.fail(f"`telos {' '.join(error.cmd[1:])}` exited with {error.returncode}:\n"
                     f"{error.stdout}\n"
                     f"{error.stderr[-4000:]}", pytrace=False)
-
-
-@contextmanager
-def worker_busy(server: LiveServer) -> Iterator[None]:
-    """The server's worker paused (SIGSTOP) inside the block; it goes on after."""
-    pid = server.worker_pid()
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
 
 
 def log_in_as_researcher(page: Page) -> None:
@@ -141,7 +127,7 @@ def test_the_bundle_is_built_by_the_worker_then_downloaded(
     page.get_by_role("navigation", name="Study").get_by_role("link", name="Export").click()
     newest = page.locator("#export-files tbody tr").first
     building = page.get_by_role("status").filter(has_text="A file is being built")
-    with worker_busy(server):
+    with server.worker_paused():
         page.get_by_role("button", name="Build Everything in one zip, with a manifest").click()
         expect(page.get_by_text("Your file is being built (Everything in one zip")).to_be_visible()
         expect(building).to_be_visible()
@@ -195,7 +181,7 @@ def test_the_outcome_report_is_computed_then_recomputed(
     newer = page.get_by_role("status").filter(has_text="A newer report is being computed")
     computed_at = page.get_by_text(re.compile(r"^Computed at \d\d:\d\d \(UTC\) on "))
     refresh = page.get_by_role("link", name="show the report again")
-    with worker_busy(server):
+    with server.worker_paused():
         page.get_by_role("navigation", name="Study").get_by_role(
             "link", name="Outcome report").click()
         expect(computing).to_be_visible()
@@ -217,7 +203,7 @@ def test_the_outcome_report_is_computed_then_recomputed(
     first = computed_version(server, title)
     assert first is not None
 
-    with worker_busy(server):
+    with server.worker_paused():
         page.get_by_role("button", name="Recompute now").click()
         expect(page.get_by_text("The report is being computed again")).to_be_visible()
         expect(newer).to_be_visible()
