@@ -45,14 +45,16 @@ def fail(message: str) -> typer.Exit:
 
 
 @contextmanager
-def database(*, queue: bool = True) -> Iterator[tuple["Settings", "Engine"]]:
+def database(*, queue: bool = True, plain: bool = False
+             ) -> Iterator[tuple["Settings", "Engine"]]:
+    """`plain`: an engine without app.db's setup (and without loading the ORM), enough
+    to read a row or two."""
     from sqlalchemy.exc import OperationalError
 
-    from app.db import make_engine
     from app.settings import Settings
 
     settings = Settings()
-    engine = make_engine(settings.database_url)
+    engine = _plain_engine(settings.database_url) if plain else _engine(settings.database_url)
     if queue:
         from app.jobs.queue import attach as attach_queue  # Huey loads only when used
 
@@ -63,6 +65,18 @@ def database(*, queue: bool = True) -> Iterator[tuple["Settings", "Engine"]]:
         raise fail(f"cannot use the database {settings.database_url}: {error.orig}") from None
     finally:
         engine.dispose()
+
+
+def _engine(url: str) -> "Engine":
+    from app.db import make_engine
+
+    return make_engine(url)
+
+
+def _plain_engine(url: str) -> "Engine":
+    from sqlalchemy import create_engine
+
+    return create_engine(url)
 
 
 @contextmanager
@@ -88,7 +102,7 @@ def db_check() -> None:
     """Say whether the database is behind the migrations (exit 1 if it is)."""
     from app import migrate
 
-    with database(queue=False) as (settings, engine):
+    with database(queue=False, plain=True) as (settings, engine):
         current = migrate.state(engine, settings.database_url)
     if current.behind:
         raise fail(current.advice(settings.database_url))

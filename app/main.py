@@ -22,6 +22,7 @@ from app.accounts import routes as account_routes
 from app.accounts.consent import ConsentNeeded
 from app.admin import routes as admin_routes
 from app.community import circle_routes
+from app.community import invite_routes
 from app.community import routes as community_routes
 from app.db import READ_TURN, TURN, WRITE_TURN, is_busy, make_engine
 from app.errors import CsrfFailed, TelosError
@@ -294,6 +295,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_routes, job_routes,
         journey_routes,
         feedback_routes, survey_routes, results_routes, community_routes, circle_routes,
+        invite_routes,
         matching_routes, research_routes, reminder_routes,
     ):
         _add_routes(app, module.router)

@@ -2,6 +2,7 @@
 
 # Circles, jobs, matching and research tables register themselves when their modules are imported.
 import app.community.circle_models
+import app.community.invite_models
 import app.jobs.models
 import app.matching.models
 import app.reminders.models

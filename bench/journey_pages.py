@@ -1,11 +1,15 @@
 """Throughput and latency of a journey step page and of an autosave, under load.
 
-Serves the app (SQLite, one uvicorn worker), signs a member in, and drives it
-with wrk on loopback for a bounded time. The baseline is a minimal page served
+Serves the app (SQLite and one uvicorn worker unless told otherwise), signs a member
+in, and drives it with wrk on loopback for a bounded time. The baseline is a minimal page served
 by the same process: one raw SQL query rendered through a template, no session,
 so the ratios say what the journey machinery costs on top of the framework.
 
     .venv/bin/python -m bench.journey_pages [--seconds 10] [--connections 32]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--workers 2]
+
+With --database-url the bench makes a database of its own on that server (named
+telos_bench_journey_pages; dropped at the end) and measures on it.
 
 Needs wrk (Debian package `wrk`).
 """
@@ -25,7 +29,8 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app import migrate
@@ -157,12 +162,14 @@ def sign_in(base: str) -> tuple[str, str, str, str]:
     return cookie, token, "0", editor
 
 
-def serve(directory: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(directory: Path, port: int, database_url: str,
+          workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TELOS_VAR_DIR": str(directory), "TELOS_SECRET_KEY": "b" * 40,
-           "TELOS_DATABASE_URL": f"sqlite:///{directory}/bench.db"}
+           "TELOS_DATABASE_URL": database_url}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.journey_pages:bench_app", "--factory",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+         "--port", str(port), "--log-level", "warning", "--no-access-log",
+         "--workers", str(workers)],
         env=env, cwd=Path(__file__).parent.parent,
     )
     for _ in range(100):
@@ -175,18 +182,37 @@ def serve(directory: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
+BENCH_DATABASE = "telos_bench_journey_pages"
+
+
+def own_database(server_url: str, *, drop: bool = False) -> str:
+    """A fresh PostgreSQL database for the bench on the server of `server_url`."""
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+        if not drop:
+            connection.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
+    engine.dispose()
+    return make_url(server_url).set(database=BENCH_DATABASE).render_as_string(
+        hide_password=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--database-url", help="a PostgreSQL server to measure on")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
-        prepare(f"sqlite:///{directory}/bench.db")
+        url = (own_database(args.database_url) if args.database_url
+               else f"sqlite:///{directory}/bench.db")
+        prepare(url)
         port = free_port()
-        server = serve(directory, port)
+        server = serve(directory, port, url, args.workers)
         try:
             base = f"http://127.0.0.1:{port}"
             cookie, token, version, editor = sign_in(base)
@@ -205,12 +231,16 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
-    report(results, args.connections)
+            if args.database_url:
+                own_database(args.database_url, drop=True)
+    report(results, args.connections, "PostgreSQL" if args.database_url else "SQLite",
+           args.workers)
 
 
-def report(results: list[Result], connections: int) -> None:
+def report(results: list[Result], connections: int, database: str, workers: int) -> None:
     baseline = results[0].rps
-    print(f"wrk, {connections} connections, SQLite, one uvicorn worker")
+    print(f"wrk, {connections} connections, {database}, {workers} uvicorn worker(s); "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
     print(f"{'case':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}  errors")
     for result in results:
         print(f"{result.name:36} {result.rps:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} "

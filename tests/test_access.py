@@ -150,3 +150,50 @@ def test_an_id_that_is_not_a_number_is_not_found(
     response = client.get("/feedback/abc")
     assert response.status_code == 404
     assert "422" not in response.text
+
+
+# Routes added since the walk above was written, named so that dropping one from the app
+# (or its policy) fails here and not only by absence from the walk.
+NAMED_ROUTES = {
+    ("GET", "/research/studies/{study_id}/edit"): {Role.researcher},
+    ("POST", "/research/studies/{study_id}/edit"): {Role.researcher},
+    ("POST", "/research/studies/{study_id}/researchers/{user_id}/remove"): {Role.researcher},
+    ("GET", "/matches/{match_id}/thread"): {Role.member, Role.mentor},
+    ("POST", "/matches/{match_id}/thread"): {Role.member, Role.mentor},
+    ("POST", "/matches/{match_id}/thread/mute"): {Role.member, Role.mentor},
+}
+
+
+def test_named_routes_exist_with_their_roles(app: FastAPI) -> None:
+    declared = {(method, route.path): policy_of(route).roles for method, route in api_routes(app)}
+    for key, roles in NAMED_ROUTES.items():
+        assert declared.get(key) == roles, key
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda role: role or "anonymous")
+def test_a_mentor_thread_is_read_only_by_its_member_and_mentor(
+    app: FastAPI, db: Session, settings: Settings, role: Role | None
+) -> None:
+    """Whoever else asks (a manager or an admin too) learns nothing, not even that it exists."""
+    from app.matching import threads
+    from app.matching.models import Match, MatchSource, MatchStatus
+
+    member, mentor = create_user(db), create_user(db, roles=[Role.mentor])
+    match = Match(member_id=member.id or 0, mentor_id=mentor.id or 0,
+                  source=MatchSource.member, status=MatchStatus.accepted)
+    db.add(match)
+    db.flush()
+    threads.add_post(db, match_id=match.id or 0, user_id=member.id or 0, body="Just for us.")
+    db.commit()
+    url = f"/matches/{match.id}/thread"
+    for party in (member, mentor):
+        client = TestClient(app, follow_redirects=False)
+        signed_in(client, db, settings, party)
+        assert "Just for us." in client.get(url).text
+    client = TestClient(app, follow_redirects=False)
+    if role:
+        signed_in(client, db, settings, create_user(db, roles=[role]))
+    response = client.get(url)
+    expected = {None: 303, Role.member: 404, Role.mentor: 404}.get(role, 403)
+    assert response.status_code == expected
+    assert "Just for us." not in response.text

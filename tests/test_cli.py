@@ -1,5 +1,6 @@
 """The `telos` command, run in-process against real databases."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,26 @@ def test_help_lists_every_command_group() -> None:
                             text=True, check=True)
     for group in ("serve", "db", "users", "journeys", "surveys", "match", "research"):
         assert group in result.stdout
+
+
+# What `telos db check` must not wait for: it reads one row and the migration files as text.
+HEAVY_FOR_DB_CHECK = ("alembic", "sqlmodel", "sqlalchemy.orm", "app.db", "app.models")
+
+
+def test_db_check_answers_without_alembic_or_the_orm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'checked.db'}"
+    migrate.upgrade(url)
+    probe = ("import sys\nfrom app.cli import cli\n"
+             "try:\n    cli(['db', 'check'])\nexcept SystemExit as done:\n"
+             "    assert done.code in (0, None), done.code\n"
+             f"print('loaded:', *[name for name in {HEAVY_FOR_DB_CHECK!r} "
+             "if name in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, env={**os.environ, "TELOS_DATABASE_URL": url})
+    head = migrate._alembic_head(url)
+    assert f"The database is up to date (revision {head})." in done.stdout
+    assert done.stdout.strip().endswith("loaded:")
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    assert migrate.head_of_files(migrate.VERSIONS) == migrate._alembic_head("sqlite://")

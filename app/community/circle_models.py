@@ -120,3 +120,23 @@ class CirclePostReport(SQLModel, table=True):
     created_at: datetime = _when()
     resolved_at: datetime | None = _when(nullable=True)
     resolved_by_id: int | None = _fk("user", nullable=True, ondelete="SET NULL")
+
+
+STATEMENT_SHARE = "statement"
+STEP_SHARE_PREFIX = "step:"
+
+
+class CircleShare(SQLModel, table=True):
+    """Something a member chose to show their circle: a reflection step's answer
+    ("step:<step id>") or their purpose statement ("statement"). The circle reads the
+    current text, never a copy, so un-sharing or leaving takes it away at once."""
+
+    __tablename__ = "circle_share"
+    __table_args__ = (UniqueConstraint("circle_id", "user_id", "what"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    circle_id: int = _fk("circle")
+    user_id: int = _fk("user")
+    enrolment_id: int = _fk("enrolment")
+    what: str = Field(max_length=80)
+    shared_at: datetime = _when()

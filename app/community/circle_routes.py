@@ -4,8 +4,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app import mail
+from app.community import circle_shares as shares
 from app.community import circle_threads as threads
-from app.community import circles
+from app.community import circles, posts
 from app.community import service as community
 from app.deps import FormDep, ManagerUser, MemberUser, SessionDep, SettingsDep
 from app.errors import NotFound
@@ -160,7 +161,9 @@ def _circle_page(
     page = threads.circle_page(session, circle_id=circle_id, user=member.user)
     return render(request, "community/circles/circle.html", {
         "page": page, "values": values or {"meeting_link": page.circle.meeting_link},
-        "errors": errors or {}, "post_limit": threads.POST_LIMIT,
+        "errors": errors or {}, "post_limit": posts.POST_LIMIT,
+        "shares": shares.in_circle(session, circle_id=circle_id),
+        "choices": shares.choices(session, circle_id=circle_id, user_id=member.user.id or 0),
     }, status_code=status_code)
 
 
@@ -221,6 +224,31 @@ def save_link(
         return _circle_page(request, session, member, circle_id, values={"meeting_link": link},
                             errors={"meeting_link": changed.message}, status_code=409)
     return redirect(request, f"/circles/{circle_id}", message="Meeting link saved.")
+
+
+@router.post("/circles/{circle_id}/shares")
+def share(
+    request: Request, member: MemberUser, session: SessionDep, form: FormDep, circle_id: int
+) -> Response:
+    url = f"/circles/{circle_id}#share-heading"
+    try:
+        item = shares.share(session, circle_id=circle_id, user_id=member.user.id or 0,
+                            what=_text(form, "what"))
+    except shares.NothingToShare as nothing:
+        response = redirect(request, url)
+        flash(response, request, nothing.message, "error")
+        return response
+    return redirect(request, url, message=f"Shared with your circle: {item.title}.")
+
+
+@router.post("/circles/{circle_id}/shares/remove")
+def unshare(
+    request: Request, member: MemberUser, session: SessionDep, form: FormDep, circle_id: int
+) -> Response:
+    shares.unshare(session, circle_id=circle_id, user_id=member.user.id or 0,
+                   what=_text(form, "what"))
+    return redirect(request, f"/circles/{circle_id}#share-heading",
+                    message="No longer shared: your circle does not see it any more.")
 
 
 @router.post("/circles/{circle_id}/leave")

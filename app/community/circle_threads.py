@@ -17,7 +17,6 @@ from app.clock import now
 from app.community import circles
 from app.community import service as community
 from app.community.circle_models import (
-    POST_LIMIT,
     Circle,
     CircleMembership,
     CirclePost,
@@ -25,18 +24,12 @@ from app.community.circle_models import (
     CircleStatus,
 )
 from app.community.models import Cohort
+from app.community.posts import PostProblem, post_text
 from app.errors import NotFound, TelosError
 from app.mail import Mail
 from app.matching import service as matching
 
 EVENING = (18.0, 21.0)  # a meeting may start at these local hours, both included
-
-
-class PostProblem(TelosError):
-    """A post that cannot be kept as typed; the form shows the message beside it."""
-
-    status_code = 400
-    title = "Your post was not sent"
 
 
 class LeftCircle(TelosError):
@@ -161,12 +154,7 @@ def add_post(session: Session, *, circle_id: int, user_id: int, body: str,
     if membership.left_at is not None:
         raise LeftCircle("You are no longer in this circle, so your post was not sent. "
                          "Your text is below, to copy and keep.")
-    text = body.replace("\r\n", "\n").strip()
-    if not text:
-        raise PostProblem("Write something before posting; the post was empty.")
-    if len(text) > POST_LIMIT:
-        raise PostProblem(f"Your post has {len(text):,} characters; the limit is "
-                          f"{POST_LIMIT:,}. Shorten it, or split it into two posts.")
+    text = post_text(body)
     if parent_id is not None:
         parent = session.get(CirclePost, parent_id)
         if parent is None or parent.circle_id != circle_id:

@@ -122,7 +122,10 @@ def renew_link(
 @router.get("/join/{code}")
 def join_page(request: Request, visitor: Visitor, session: SessionDep, code: str) -> Response:
     cohort = community.by_code(session, code)
-    return render(request, "community/join.html", {"cohort": cohort, "code": code})
+    return render(request, "community/join.html", {
+        "cohort": cohort, "code": code,
+        "ended": community.ended_message(cohort) if community.has_ended(cohort) else None,
+    })
 
 
 @router.post("/join/{code}")

@@ -8,8 +8,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
+from app.clock import now
+from app.community import invites
 from app.community.models import Cohort, Theme
-from app.errors import NotFound
+from app.errors import NotFound, TelosError
 from app.journeys import service as journeys
 from app.journeys.models import Enrolment, EnrolmentStatus, StepAnswer, StepStatus
 
@@ -52,9 +54,31 @@ def new_code(session: Session, cohort: Cohort) -> None:
     session.flush()
 
 
+class CohortEnded(TelosError):
+    status_code = 409
+    title = "This cohort has ended"
+
+
+def has_ended(cohort: Cohort) -> bool:
+    return cohort.ends_on is not None and now().date() > cohort.ends_on
+
+
+def ended_message(cohort: Cohort) -> str:
+    assert cohort.ends_on is not None
+    return (f"{cohort.name} ended on {cohort.ends_on.isoformat()}, so nobody can join it or "
+            "start its journey any more. Ask your community manager about a cohort that is "
+            "running now, or start a journey on your own from your journey page.")
+
+
 def join(session: Session, *, cohort: Cohort, user_id: int) -> Enrolment:
-    return journeys.enrol(session, user_id=user_id, journey_key=cohort.journey_key,
-                          cohort_id=cohort.id)
+    if has_ended(cohort):
+        raise CohortEnded(ended_message(cohort))
+    enrolment = journeys.enrol(session, user_id=user_id, journey_key=cohort.journey_key,
+                               cohort_id=cohort.id)
+    user = session.get(User, user_id)
+    if user is not None:
+        invites.mark_joined(session, cohort_id=cohort.id or 0, user=user)
+    return enrolment
 
 
 @dataclass(frozen=True)

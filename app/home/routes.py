@@ -5,12 +5,15 @@ from fastapi.responses import Response
 from sqlalchemy import text
 
 from app.accounts.models import Role
+from app.clock import now
 from app.deps import CurrentUser, SessionDep, Visitor, open_access
 from app.journeys import service as journeys
 from app.journeys import statements
 from app.journeys.definitions import Wave
 from app.journeys.models import FeedbackStatus
 from app.matching import service as matching
+from app.research import export_files
+from app.research import service as research
 from app.surveys import waves
 from app.web import redirect, render
 
@@ -42,11 +45,22 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
         "progress": progress,
         "wave_later": waves.waiting_for_wave(session, enrolment=enrolment, progress=progress)
         if enrolment and progress else None,
+        "check_in": waves.check_in_under_way(session, enrolment=enrolment, progress=progress)
+        if enrolment and progress else None,
         "overdue": statements.overdue(session, user=user.user) if user.has(Role.member) else [],
         "feedback_waiting": waiting,
+        "feedback_answered": statements.unseen_answers(session, requester_id=user.user.id)
+        if user.has(Role.member) else [],
+        "research": _research(session, user_id=user.user.id)
+        if user.has(Role.researcher) else None,
         "matching": matching.home_summary(
             session, user=user.user, member=user.has(Role.member), mentor=user.has(Role.mentor)),
     })
+
+
+def _research(session: SessionDep, *, user_id: int) -> dict[str, object]:
+    return {"studies": research.studies_for(session, user_id=user_id),
+            "exports": export_files.latest_of(session, user_id=user_id), "moment": now()}
 
 
 @router.get("/healthz", dependencies=[open_access])

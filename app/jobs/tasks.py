@@ -2,6 +2,7 @@
 
 import app.accounts.tasks
 import app.community.circle_tasks
+import app.community.invite_tasks
 import app.jobs.housekeeping
 import app.journeys.tasks
 import app.mail

@@ -189,12 +189,26 @@ class Phase(Strict):
     stages: list[Stage] = Field(min_length=1)
 
 
-class Waves(Strict):
-    """Which survey instruments each wave gives, in order."""
+class Battery(Strict):
+    """The instruments of each wave, in order."""
 
     pre: list[Slug] = Field(default_factory=list)
     post: list[Slug] = Field(default_factory=list)
     followup: list[Slug] = Field(default_factory=list)
+
+    def instruments(self, wave: Wave) -> list[str]:
+        return list(getattr(self, wave.value))
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {wave.value: self.instruments(wave) for wave in Wave}
+
+
+class Waves(Battery):
+    """Which survey instruments each wave gives, in order: the journey's default battery,
+    which a study over the member's cohort may replace with its own."""
+
+    # Other batteries by name, for a study to start from (the demo study gives "full").
+    batteries: dict[Slug, Battery] = Field(default_factory=dict)
     # The post wave's step opens this many days after the member started (0: as soon as
     # they reach it), so that "after" measures the weeks of the journey, not one evening.
     post_after_days: int = Field(default=0, ge=0, le=3650)
@@ -203,9 +217,6 @@ class Waves(Strict):
     # `followup_reminder_after_days` after the previous e-mail, while it is not sent.
     followup_reminders: int = Field(default=1, ge=0, le=5)
     followup_reminder_after_days: int = Field(default=7, ge=1, le=365)
-
-    def instruments(self, wave: Wave) -> list[str]:
-        return list(getattr(self, wave.value))
 
 
 class Journey(Strict):

@@ -4,7 +4,8 @@ with an account, or anyone by an e-mailed single-use link."""
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import CurrentUser, FormDep, MemberUser, SessionDep, Visitor
+from app import mail
+from app.deps import CurrentUser, FormDep, MemberUser, SessionDep, SettingsDep, Visitor
 from app.journeys import outside, statements
 from app.journeys.models import FeedbackStatus
 from app.web import redirect, render, safe_next
@@ -33,7 +34,8 @@ def feedback_page(
 
 @router.post("/feedback/{request_id}")
 def give_feedback(
-    request: Request, user: CurrentUser, session: SessionDep, form: FormDep, request_id: int
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep,
+    form: FormDep, request_id: int,
 ) -> Response:
     assert user.user.id is not None
     view = statements.for_reviewer(session, request_id=request_id, reviewer_id=user.user.id)
@@ -48,6 +50,7 @@ def give_feedback(
             "view": view, "values": {"comment": comment}, "errors": {"comment": error},
         }, status_code=400)
     statements.give_feedback(session, request=view.request, comment=comment)
+    _tell_requester(session, request_id=request_id, base_url=settings.base_url)
     return redirect(request, "/feedback",
                     message=f"Thank you. {view.requester_name} can read your feedback now.")
 
@@ -78,9 +81,15 @@ def reply_page(request: Request, visitor: Visitor, session: SessionDep, token: s
     return _reply_page(request, outside.open_link(session, token=token))
 
 
+def _tell_requester(session: SessionDep, *, request_id: int, base_url: str) -> None:
+    told = statements.answered_mail(session, request_id=request_id, base_url=base_url)
+    mail.queue(session, [told] if told else [])
+
+
 @router.post("/reply/{token}")
 def reply(
-    request: Request, visitor: Visitor, session: SessionDep, form: FormDep, token: str
+    request: Request, visitor: Visitor, session: SessionDep, settings: SettingsDep,
+    form: FormDep, token: str,
 ) -> Response:
     link = outside.open_link(session, token=token)
     values = {"comment": str(form.get("comment", "")).strip(),
@@ -90,6 +99,7 @@ def reply(
         return _reply_page(request, link, values=values, errors=errors, status_code=400)
     if not outside.answer(session, link=link, comment=values["comment"], name=values["name"]):
         return _reply_page(request, outside.open_link(session, token=token))
+    _tell_requester(session, request_id=link.request_id, base_url=settings.base_url)
     return redirect(request, f"/reply/{token}",
                     message=f"Thank you. {link.requester_name} can read your feedback now.")
 

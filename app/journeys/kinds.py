@@ -28,7 +28,7 @@ from app.journeys.definitions import (
     SurveyStep,
     ValuesSortStep,
 )
-from app.journeys.models import Enrolment, Visibility
+from app.journeys.models import Enrolment, StatementVersion, Visibility
 from app.settings import Settings
 
 Errors = dict[str, str]
@@ -107,6 +107,12 @@ class Reflection(Kind):
             f"prompt-{prompt.id}": "Write something here to continue, even one sentence."
             for prompt in step.prompts if prompt.required and not answered.get(prompt.id)
         }
+
+    def extra(self, ctx: StepContext, step: ReflectionStep, data: dict[str, Any]) -> dict[str, Any]:
+        """The member's circles, where they may choose to share this step (never here)."""
+        from app.community import circle_threads  # late: community builds on journeys
+
+        return {"circles": circle_threads.my_circles(ctx.session, user_id=ctx.user.id or 0)}
 
 
 class ValuesSort(Kind):
@@ -259,7 +265,7 @@ class FeedbackRequestKind(Kind):
     def read(self, step: FeedbackRequestStep, form: FormData) -> tuple[dict[str, Any], Errors]:
         question = _text(form, "question")
         data = {"reviewer_email": _text(form, "reviewer_email"), "question": question,
-                "skip": _text(form, "skip") == "yes"}
+                "skip": _text(form, "skip") == "yes", "reviewer_id": _text(form, "reviewer_id")}
         errors = {}
         if problem := _text_problem(question, QUESTION_MAX):
             errors["question"] = problem
@@ -272,6 +278,8 @@ class FeedbackRequestKind(Kind):
         if statements.latest(ctx.session, enrolment_id=ctx.enrolment.id) is None:
             return {"reviewer_email": "Write your purpose statement first; then ask for "
                                       "feedback on it."}
+        if data.get("reviewer_id"):
+            return self._by_name_missing(ctx, data)
         if not data.get("reviewer_email") and self._asked_already(ctx):
             return {}  # back on the step after asking someone; nobody new to ask
         try:
@@ -291,18 +299,31 @@ class FeedbackRequestKind(Kind):
                 return {"reviewer_email": limited.message}
         return {}
 
+    def _by_name_missing(self, ctx: StepContext, data: dict[str, Any]) -> Errors:
+        if data.get("reviewer_email"):
+            return {"reviewer_email": "Ask one person at a time: choose someone from the "
+                                      "list or write an address, not both."}
+        if _connection(ctx, data) is None:
+            return {"reviewer_id": "Choose one of the people listed; they are the people "
+                                   "you are connected to on Telos."}
+        return {}
+
     def _asked_already(self, ctx: StepContext) -> bool:
         assert ctx.enrolment.id is not None
         return bool(statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id))
 
     def on_done(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> None:
-        if data.get("skip") or not data.get("reviewer_email"):
+        if data.get("skip") or not (data.get("reviewer_email") or data.get("reviewer_id")):
             return
         assert ctx.enrolment.id is not None and ctx.user.id is not None
         statement = statements.latest(ctx.session, enrolment_id=ctx.enrolment.id)
+        assert statement is not None
+        chosen = _connection(ctx, data)
+        if chosen is not None:
+            self._ask(ctx, statement, chosen.user, data)
+            return
         address = email_address(data["reviewer_email"])
         reviewer = accounts.get_user_by_email(ctx.session, address)
-        assert statement is not None
         if reviewer is None:
             link = outside.invite(ctx.session, settings=ctx.settings, statement=statement,
                                   requester=ctx.user, address=address,
@@ -310,6 +331,11 @@ class FeedbackRequestKind(Kind):
             ctx.mails += [link] if link else []
             _forget_address(ctx, step)
             return
+        self._ask(ctx, statement, reviewer, data)
+
+    def _ask(self, ctx: StepContext, statement: StatementVersion, reviewer: User,
+             data: dict[str, Any]) -> None:
+        assert ctx.user.id is not None
         request = statements.request_feedback(
             ctx.session, statement=statement, requester_id=ctx.user.id, reviewer=reviewer,
             question=data.get("question", ""),
@@ -318,9 +344,22 @@ class FeedbackRequestKind(Kind):
             ctx.mails.append(_feedback_mail(ctx, reviewer, request.id or 0))
 
     def extra(self, ctx: StepContext, step: Any, data: dict[str, Any]) -> dict[str, Any]:
-        assert ctx.enrolment.id is not None
+        from app.community import connections  # late: community builds on journeys
+
+        assert ctx.enrolment.id is not None and ctx.user.id is not None
         return {"statement": statements.latest(ctx.session, enrolment_id=ctx.enrolment.id),
-                "feedback": statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id)}
+                "feedback": statements.feedback_on(ctx.session, enrolment_id=ctx.enrolment.id),
+                "connected": connections.connected_people(ctx.session, user_id=ctx.user.id)}
+
+
+def _connection(ctx: StepContext, data: dict[str, Any]) -> Any:
+    """The chosen person, if they are one the member is connected to; else None."""
+    from app.community import connections  # late: community builds on journeys
+
+    chosen = data.get("reviewer_id", "")
+    if not chosen.isdecimal() or len(chosen) > 12 or ctx.user.id is None:
+        return None
+    return connections.connection(ctx.session, user_id=ctx.user.id, other_id=int(chosen))
 
 
 def _forget_address(ctx: StepContext, step: Any) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.definitions import DefinitionError, Problem, Source, key_path, line_of, parse, read_yaml
-from app.journeys.definitions import Journey, Step, SurveyStep, Wave
+from app.journeys.definitions import Battery, Journey, Step, SurveyStep, Wave
 from app.settings import ROOT
 
 JOURNEYS_DIR = ROOT / "journeys"
@@ -78,10 +78,21 @@ def _reference_problems(
     if instruments is None:
         return []
     problems = []
+    batteries: list[tuple[list[str | int], Battery]] = [(["waves"], journey.waves)]
+    batteries += [(["waves", "batteries", name], battery)
+                  for name, battery in journey.waves.batteries.items()]
+    for where, battery in batteries:
+        problems += _unknown_instruments(source, where, battery, instruments)
+    return problems
+
+
+def _unknown_instruments(source: Source, where: list[str | int], battery: Battery,
+                         instruments: Collection[str]) -> list[Problem]:
+    problems = []
     for wave in Wave:
-        for index, instrument in enumerate(journey.waves.instruments(wave)):
+        for index, instrument in enumerate(battery.instruments(wave)):
             if instrument not in instruments:
-                path: list[str | int] = ["waves", wave.value, index]
+                path: list[str | int] = [*where, wave.value, index]
                 problems.append(Problem(
                     str(source.path), key_path(path), line_of(source.data, path),
                     f"unknown survey instrument {instrument!r} (no surveys/{instrument}.yaml)",

@@ -160,6 +160,8 @@ class FeedbackRequest(SQLModel, table=True):
     created_at: datetime = _when()
     answered_at: datetime | None = _when(nullable=True)
     withdrawn_at: datetime | None = _when(nullable=True)
+    # When the member who asked first saw the answer; until then their home page says so.
+    answer_seen_at: datetime | None = _when(nullable=True)
 
     @property
     def outside(self) -> bool:

@@ -1,5 +1,6 @@
 """The member's walk: the task list, one step per page, autosave, and "My purpose"."""
 
+import re
 import secrets
 from typing import Any
 
@@ -81,8 +82,12 @@ def _step_page(
     request: Request, ctx: StepContext, step: Step, *, data: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None, answer: StepAnswer | None = None,
     conflict: StepAnswer | None = None, status_code: int = 200,
-    progress: journeys.Progress | None = None,
+    progress: journeys.Progress | None = None, editor: str | None = None,
+    shown_instead: dict[str, Any] | None = None,
 ) -> Response:
+    """The step's page; a re-render after a refused save keeps the page's `editor`, so its
+    next autosave is still this page's. `shown_instead` replaces parts of the kind's own
+    context (a match step's preferences as the member typed them)."""
     assert ctx.enrolment.id is not None
     progress = progress or journeys.enrolment_progress(ctx.session, ctx.enrolment)
     if answer is None:
@@ -92,11 +97,35 @@ def _step_page(
     return render(request, f"journeys/steps/{step.kind}.html", {
         "step": step, "data": shown, "errors": errors or {}, "answer": answer,
         "version": conflict.version if conflict else (answer.version if answer else 0),
-        "editor": secrets.token_hex(8), "conflict": conflict, "progress": progress,
+        "editor": editor or secrets.token_hex(8), "conflict": conflict, "progress": progress,
         "item": progress.of(step.id), "before": before, "after": after,
         "journey": journeys.journey_of(ctx.session, ctx.enrolment),
-        **kind_of(step).extra(ctx, step, shown),
+        **kind_of(step).extra(ctx, step, shown), **(shown_instead or {}),
     }, status_code=status_code)
+
+
+def _editor_of(form: Any) -> str | None:
+    """The editor id the page was given, if it is one Telos writes."""
+    editor = str(form.get("editor", ""))
+    return editor if EDITOR.fullmatch(editor) else None
+
+
+EDITOR = re.compile(r"[0-9a-f]{16}")
+
+
+def match_step_refused(
+    request: Request, session: Session, member: Principal, settings: Settings, *,
+    step_id: str, context: dict[str, Any], errors: dict[str, str],
+) -> Response | None:
+    """The journey's match step again, with the matching form's errors and what the member
+    typed, or None when the member cannot open that step now."""
+    ctx = _context(session, member, settings)
+    step = journeys.journey_of(session, ctx.enrolment).step(step_id)
+    progress = journeys.enrolment_progress(session, ctx.enrolment)
+    if step is None or step.kind != "match" or progress.of(step_id).status == Status.locked:
+        return None
+    return _step_page(request, ctx, step, errors=errors, shown_instead=context,
+                      progress=progress, status_code=400)
 
 
 def _context(session: Session, member: Principal, settings: Settings) -> StepContext:
@@ -144,17 +173,18 @@ def save_step(
     action = str(form.get("action", "save"))
     data, errors = _read(step, form)
     if errors:
-        return _step_page(request, ctx, step, data=data, errors=errors, status_code=400)
+        return _step_page(request, ctx, step, data=data, errors=errors, status_code=400,
+                          editor=_editor_of(form))
     finishing = action == "continue"
     missing = kind.missing(ctx, step, data) if finishing else {}
     try:
         answer = _store(ctx, step, data, form, done=finishing and not missing)
     except SaveConflict as conflict:
         return _step_page(request, ctx, step, data=data, conflict=conflict.saved,
-                          status_code=409)
+                          status_code=409, editor=_editor_of(form))
     if missing:
         return _step_page(request, ctx, step, data=data, errors=missing, answer=answer,
-                          status_code=400)
+                          status_code=400, editor=_editor_of(form))
     if finishing:
         kind.on_done(ctx, step, data)
         mail.queue(session, ctx.mails)
@@ -247,6 +277,7 @@ def my_purpose(request: Request, member: MemberUser, session: SessionDep) -> Res
                                            including_left=True)
     if enrolment is None or enrolment.id is None:
         raise NotFound("You have not started a journey yet. Start one from your journey page.")
+    statements.mark_answers_seen(session, requester_id=member.user.id)
     return render(request, "journeys/purpose.html", {
         "versions": statements.history(session, enrolment_id=enrolment.id),
         "values": _chosen_values(session, enrolment),

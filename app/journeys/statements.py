@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -22,6 +22,7 @@ from app.journeys.models import (
     Visibility,
 )
 from app.journeys.outside import state_of
+from app.mail import Mail
 
 # Statements ----------------------------------------------------------------------------
 
@@ -196,8 +197,38 @@ def give_feedback(session: Session, *, request: FeedbackRequest, comment: str) -
     request.comment = comment.strip()
     request.status = FeedbackStatus.given
     request.answered_at = now()
+    request.answer_seen_at = None
     session.add(request)
     session.flush()
+
+
+def answered_mail(session: Session, *, request_id: int, base_url: str) -> Mail | None:
+    """Tells the member who asked that an answer arrived; the answer itself stays in Telos."""
+    request = session.get(FeedbackRequest, request_id)
+    requester = session.get(User, request.requester_id) if request else None
+    if request is None or requester is None or not requester.is_active:
+        return None
+    views = _views(session, FeedbackRequest.id == request_id)
+    who = views[0].reviewer_name if views else OUTSIDE_REVIEWER
+    return Mail(to=requester.email, subject=f"{who} answered your request for feedback",
+                body=(f"Hello {requester.display_name},\n\n{who} has read your purpose "
+                      "statement and sent you feedback. Read it beside your statement:\n\n"
+                      f"{base_url}/purpose#fb-heading\n"))
+
+
+def unseen_answers(session: Session, *, requester_id: int) -> list[FeedbackView]:
+    """Answers the member has not yet read on their purpose page."""
+    return _views(session, FeedbackRequest.requester_id == requester_id,
+                  FeedbackRequest.status == FeedbackStatus.given,
+                  col(FeedbackRequest.answer_seen_at).is_(None))
+
+
+def mark_answers_seen(session: Session, *, requester_id: int) -> None:
+    session.execute(update(FeedbackRequest)
+                    .where(col(FeedbackRequest.requester_id) == requester_id,
+                           col(FeedbackRequest.status) == FeedbackStatus.given,
+                           col(FeedbackRequest.answer_seen_at).is_(None))
+                    .values(answer_seen_at=now()))
 
 
 # Commitments -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.matching.encoders import Encoder, make_encoder, similarities, transposed
-from app.matching.explain import purpose_band, theme_label, words
+from app.matching.explain import purpose_band, theme_label, themes_written, words, words_shared
 from app.matching.scoring import MemberProfile, spoken_languages
 
 TEXT_WEIGHT = 0.65
@@ -20,6 +20,9 @@ THEME_WEIGHT = 0.35
 RELEVANCE_TRADE = 0.7
 # A second item of a kind already picked counts as this much more alike.
 SAME_KIND = 0.25
+# What is true of an item picked with nothing in common with the member: the list is
+# varied on purpose, so it widens what they see.
+VARIETY = "something different from the rest of your list"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,11 @@ def _most_relevant_and_varied(relevance: np.ndarray, resemblance: np.ndarray,
 def _explain(member: MemberProfile, item: ContentProfile, similarity: float,
              encoder: Encoder, theme_labels: Mapping[str, str]) -> str:
     shared = sorted(theme_label(key, theme_labels) for key in member.themes & item.themes)
+    written = themes_written(member.text, item.themes - member.themes, theme_labels)
     reasons = [
         f"about {words(shared)}, which you care about" if shared else "",
+        f"about {words(written)}, which you write about" if written else "",
+        words_shared(member.text, item.text, "speaks of"),
         "close to your purpose" if purpose_band(similarity, encoder) else "",
-        f"a{'n' if item.kind[:1] in 'aeiou' else ''} {item.kind}" if item.kind else "",
     ]
-    return "; ".join(reason for reason in reasons if reason)
+    return "; ".join(reason for reason in reasons if reason) or VARIETY

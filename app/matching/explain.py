@@ -1,18 +1,33 @@
 """Why a pair was suggested, in words a person can read.
 
 Every phrase is built from something true of the pair: themes both carry, the
-text similarity band, a language both name, the distance between their clocks,
-wishes the mentor offers. Nothing is said that the data does not show.
+mentor's themes the member writes about, the words both texts use, the text
+similarity band, a language both name, the distance between their clocks,
+wishes the mentor offers. Nothing is said that the data does not show, and an
+item's kind (article, exercise) is never a reason.
 """
 
+import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 if TYPE_CHECKING:
     from app.matching.scoring import MemberProfile, MentorProfile
 
 NOTHING_IN_COMMON = "little in common beyond having room to mentor"
 MOST_NAMED = 3
+WORD = re.compile(r"[^\W\d_]{3,}")
+# Words nearly every purpose uses; that two texts share them says nothing.
+COMMON_WORDS = frozenset({
+    "help", "helping", "helps", "people", "want", "wants", "like", "make", "way", "ways",
+    "thing", "things", "really", "also", "feel", "just", "year", "years", "time", "good",
+    "know", "work", "life", "day", "days", "lot", "new", "use", "try", "able",
+})
+# Plural and verb endings, so "teaching", "teachers" and "teach" are one word.
+ENDINGS = ("ings", "ing", "ers", "er", "es", "ed", "s")
 
 LANGUAGE_NAMES = {
     "ar": "Arabic", "bn": "Bengali", "ca": "Catalan", "cs": "Czech", "da": "Danish",
@@ -61,7 +76,10 @@ class Explainer:
         if offered not in self._offers:
             self._offers[offered] = _offers(offered)
         said = [reason for reason in (
-            self._themes[shared_themes], purpose_band(text_similarity, self.bands),
+            self._themes[shared_themes],
+            _themes_written(member.text, mentor.themes - member.themes, self.theme_labels),
+            words_shared(member.text, mentor.text, "their profile speaks of"),
+            purpose_band(text_similarity, self.bands),
             self._languages[languages], self._time[clocks], self._offers[offered],
         ) if reason]
         return "; ".join(said) if said else NOTHING_IN_COMMON
@@ -104,6 +122,57 @@ def words(items: Iterable[str]) -> str:
 def hours_apart(left: float, right: float) -> float:
     apart = abs(left - right) % 24
     return min(apart, 24 - apart)
+
+
+def _stem(word: str) -> str:
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[:-len(ending)]
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def content_words(text: str) -> dict[str, str]:
+    """The stems of the words of `text` that carry meaning, each with the first form the
+    text uses, in the order the text uses them."""
+    found: dict[str, str] = {}
+    for word in WORD.findall(text.lower()):
+        if word not in ENGLISH_STOP_WORDS and word not in COMMON_WORDS:
+            found.setdefault(_stem(word), word)
+    return found
+
+
+def shared_words(member_text: str, other_text: str) -> list[str]:
+    """The member's words (as they wrote them) that the other text uses too."""
+    other = content_words(other_text)
+    return [word for stem, word in content_words(member_text).items() if stem in other]
+
+
+def words_shared(member_text: str, other_text: str, lead: str) -> str:
+    """The longest (most particular) shared words, named in the member's order."""
+    shared = shared_words(member_text, other_text)
+    kept = set(sorted(shared, key=len, reverse=True)[:MOST_NAMED])
+    found = [word for word in shared if word in kept]
+    return f"{lead} {words(found)}, as you do" if found else ""
+
+
+def themes_written(member_text: str, themes: Iterable[str],
+                   theme_labels: Mapping[str, str]) -> list[str]:
+    """The themes whose every meaningful word the member's text uses, as labels."""
+    written = content_words(member_text)
+    found = []
+    for key in themes:
+        label = theme_label(key, theme_labels)
+        needed = content_words(label)
+        if needed and all(stem in written for stem in needed):
+            found.append(label)
+    return sorted(found)
+
+
+def _themes_written(member_text: str, themes: Iterable[str],
+                    theme_labels: Mapping[str, str]) -> str:
+    found = themes_written(member_text, themes, theme_labels)
+    return f"you write about {words(found)}, which they mentor in" if found else ""
 
 
 def _themes(shared: frozenset[str], theme_labels: Mapping[str, str]) -> str:

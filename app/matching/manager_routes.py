@@ -11,6 +11,7 @@ from app.forms import kept, record_id, validate
 from app.matching import engine, runs
 from app.matching import service as matching
 from app.matching.forms import WeightsForm
+from app.matching.models import MatchRun, RunStatus
 from app.web import flash, redirect, render
 
 router = APIRouter()
@@ -85,8 +86,17 @@ def save_weights(
 def review_page(
     request: Request, manager: ManagerUser, session: SessionDep, run_id: int
 ) -> Response:
-    return render(request, "matching/review.html",
-                  {"review": runs.review(session, run_id=run_id)}, block="run")
+    return _review_page(request, session, run_id)
+
+
+def _review_page(
+    request: Request, session: SessionDep, run_id: int, *, status_code: int = 200,
+    bulk_error: str = "", selected: frozenset[int] = frozenset(), mentor_id: int | None = None,
+) -> Response:
+    return render(request, "matching/review.html", {
+        "review": runs.review(session, run_id=run_id), "bulk_error": bulk_error,
+        "selected": selected, "chosen_mentor": mentor_id,
+    }, block="run", status_code=status_code)
 
 
 @router.post("/matching/runs/{run_id}/rerun")
@@ -100,13 +110,35 @@ def rerun(request: Request, manager: ManagerUser, session: SessionDep, run_id: i
                     message="Running again; pinned pairs and exclusions are kept.")
 
 
+@router.get("/matching/runs/{run_id}/publish")
+def confirm_publish(
+    request: Request, manager: ManagerUser, session: SessionDep, run_id: int
+) -> Response:
+    return _confirm_page(request, session, runs.get_run(session, run_id))
+
+
+def _confirm_page(request: Request, session: SessionDep, run: MatchRun, *,
+                  changed: bool = False) -> Response:
+    return render(request, "matching/publish.html", {
+        "run": run, "cohort": community.get_cohort(session, run.cohort_id),
+        "preview": runs.publish_preview(session, run=run), "changed": changed,
+    }, status_code=409 if changed else 200)
+
+
 @router.post("/matching/runs/{run_id}/publish")
 def publish(
     request: Request, manager: ManagerUser, session: SessionDep, settings: SettingsDep,
-    run_id: int,
+    form: FormDep, run_id: int,
 ) -> Response:
-    proposed, mails = runs.publish(session, run=runs.get_run(session, run_id),
-                                   by_id=manager.user.id, base_url=settings.base_url)
+    """Only with the number of e-mails the manager confirmed; any other number (none, or
+    the draft changed since) shows the confirmation again."""
+    run = runs.get_run(session, run_id)
+    if run.status == RunStatus.draft:
+        confirmed = form.get("emails")
+        if confirmed != str(runs.publish_preview(session, run=run).mails):
+            return _confirm_page(request, session, run, changed=confirmed is not None)
+    proposed, mails = runs.publish(session, run=run, by_id=manager.user.id,
+                                   base_url=settings.base_url)
     mail.queue(session, mails)
     return redirect(request, f"/matching/runs/{run_id}",
                     message=f"Published: {proposed} mentor{'s' if proposed != 1 else ''} asked; "
@@ -130,7 +162,8 @@ def exclude(
     request: Request, manager: ManagerUser, session: SessionDep, run_id: int, match_id: int
 ) -> Response:
     run = runs.draft_run(session, run_id)
-    runs.exclude(session, run=run, match=runs.draft_match(session, run=run, match_id=match_id))
+    runs.exclude(session, run=run, match=runs.draft_match(session, run=run, match_id=match_id),
+                 by_id=manager.user.id)
     return redirect(request, f"/matching/runs/{run_id}",
                     message="Excluded. Re-run to find this member another mentor.")
 
@@ -181,6 +214,33 @@ def choose_mentor(
     except runs.DraftConflict as stale:
         return _not_changed(request, run_id, stale)
     return redirect(request, f"/matching/runs/{run_id}", message="Matched by hand and pinned.")
+
+
+@router.post("/matching/runs/{run_id}/unmatched")
+def assign_unmatched(
+    request: Request, manager: ManagerUser, session: SessionDep, form: FormDep, run_id: int
+) -> Response:
+    """The bulk action of the table of members waiting without a mentor."""
+    run = runs.draft_run(session, run_id)
+    ids = [record_id(value) for value in form.getlist("member_id")]
+    selected = frozenset(member_id for member_id in ids if member_id is not None)
+    mentor_id = record_id(form.get("mentor_id"))
+    if not selected or mentor_id is None:
+        problem = ("Select at least one member in the table." if not selected
+                   else "Choose a mentor from the list.")
+        return _review_page(request, session, run_id, status_code=400, bulk_error=problem,
+                            selected=selected, mentor_id=mentor_id)
+    try:
+        with session.begin_nested():
+            matched = runs.assign_many(session, run=run, member_ids=sorted(selected),
+                                       mentor_id=mentor_id)
+    except runs.DraftConflict as stale:
+        return _review_page(request, session, run_id, status_code=409,
+                            bulk_error=stale.message, selected=selected, mentor_id=mentor_id)
+    count = len(matched)
+    return redirect(request, f"/matching/runs/{run_id}",
+                    message=f"Matched {count} member{'' if count == 1 else 's'} by hand and "
+                            "pinned.")
 
 
 @router.get("/matching/history")

@@ -4,7 +4,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field
 
 from app.clock import UTCDateTime, now
@@ -104,8 +115,6 @@ class MatchRun(SQLModel, table=True):
     status: RunStatus = Field(sa_column=Column(String(20), nullable=False))
     weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     encoder: str = Field(max_length=40)
-    # [member id, mentor id] pairs the manager ruled out; kept across re-runs.
-    excluded: list[list[int]] = _tags()
     started_by_id: int | None = _fk("user", nullable=True, ondelete="SET NULL")
     started_at: datetime = _when()
     rerun_at: datetime | None = _when(nullable=True)
@@ -116,6 +125,21 @@ class MatchRun(SQLModel, table=True):
     computed_at: datetime | None = _when(nullable=True)
     # Why the last attempt failed, in words for the manager.
     error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class MatchExclusion(SQLModel, table=True):
+    """A pair a manager ruled out of a run; kept across re-runs. One row each, so two
+    managers excluding at once both count."""
+
+    __tablename__ = "match_exclusion"
+    __table_args__ = (UniqueConstraint("run_id", "member_id", "mentor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = _fk("match_run")
+    member_id: int = _fk("user")
+    mentor_id: int = _fk("user")
+    excluded_by_id: int | None = _fk("user", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
 
 
 class MatchSource(StrEnum):
@@ -134,13 +158,17 @@ class MatchStatus(StrEnum):
 
 
 OPEN_STATUSES = (MatchStatus.proposed, MatchStatus.accepted)
+OPEN_ONLY = text("status IN ('proposed', 'accepted')")
 
 
 class Match(SQLModel, table=True):
     """One member-mentor pair, from a draft suggestion to how it ended."""
 
     __tablename__ = "mentor_match"
-    __table_args__ = (Index("ix_mentor_match_pair", "member_id", "mentor_id"),)
+    # One open match (asked or running) per member, however many clicks arrive at once.
+    __table_args__ = (Index("ix_mentor_match_pair", "member_id", "mentor_id"),
+                      Index("uq_mentor_match_one_open", "member_id", unique=True,
+                            sqlite_where=OPEN_ONLY, postgresql_where=OPEN_ONLY))
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int | None = _fk("match_run", nullable=True, ondelete="SET NULL")
@@ -179,3 +207,29 @@ class MemberSuggestions(SQLModel, table=True):
     # A hash of everything the lists were computed from; the same inputs are not scored twice.
     fingerprint: str = Field(default="", max_length=64)
     computed_at: datetime = _when()
+
+
+
+class MentorPost(SQLModel, table=True):
+    """One message in the private thread of a member and their accepted mentor."""
+
+    __tablename__ = "mentor_post"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = _fk("mentor_match")
+    author_id: int | None = _fk("user", nullable=True, ondelete="SET NULL")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when()
+
+
+class MentorThreadReader(SQLModel, table=True):
+    """One side of a thread: whether they muted its e-mail, and when they were last told."""
+
+    __tablename__ = "mentor_thread_reader"
+    __table_args__ = (UniqueConstraint("match_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = _fk("mentor_match")
+    user_id: int = _fk("user")
+    muted: bool = False
+    notified_at: datetime | None = _when(nullable=True)

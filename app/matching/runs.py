@@ -21,6 +21,7 @@ from app.matching import service as matching
 from app.matching.models import (
     CohortWeights,
     Match,
+    MatchExclusion,
     MatchRun,
     MatchSource,
     MatchStatus,
@@ -287,7 +288,7 @@ def run_inputs(session: Session, run: MatchRun) -> RunInputs:
         # Someone who is both a member and a mentor is never their own mentor.
         declined=matching.ended_pairs(session) | {(str(user.id), str(user.id))
                                                   for user in members},
-        excluded={(str(member), str(mentor)) for member, mentor in run.excluded},
+        excluded={(str(member), str(mentor)) for member, mentor in exclusions(session, run)},
     )
 
 
@@ -437,7 +438,15 @@ def _excluded_names(session: Session, run: MatchRun) -> list[tuple[str, str]]:
         user = accounts.get_user(session, user_id)
         return user.display_name if user else "a deleted account"
 
-    return [(name(member), name(mentor)) for member, mentor in run.excluded]
+    return [(name(member), name(mentor)) for member, mentor in exclusions(session, run)]
+
+
+def exclusions(session: Session, run: MatchRun) -> list[tuple[int, int]]:
+    """The run's excluded pairs as (member id, mentor id), in the order they were made."""
+    rows = session.exec(select(MatchExclusion.member_id, MatchExclusion.mentor_id)
+                        .where(MatchExclusion.run_id == run.id)
+                        .order_by(col(MatchExclusion.id)))
+    return [(member, mentor) for member, mentor in rows]
 
 
 def draft_match(session: Session, *, run: MatchRun, match_id: int) -> Match:
@@ -453,10 +462,15 @@ def pin(session: Session, *, match: Match, pinned: bool) -> None:
     session.flush()
 
 
-def exclude(session: Session, *, run: MatchRun, match: Match) -> None:
-    """This pair is never suggested in this run again; the member waits for a re-run."""
-    run.excluded = [*run.excluded, [match.member_id, match.mentor_id]]
-    session.add(run)
+def exclude(session: Session, *, run: MatchRun, match: Match, by_id: int | None = None) -> None:
+    """This pair is never suggested in this run again; the member waits for a re-run.
+    A row of its own, so another manager's exclusion at the same moment is kept too."""
+    try:
+        with session.begin_nested():
+            session.add(MatchExclusion(run_id=run.id or 0, member_id=match.member_id,
+                                       mentor_id=match.mentor_id, excluded_by_id=by_id))
+    except IntegrityError:
+        pass  # excluded already, by another click
     session.delete(match)
     session.flush()
 
@@ -520,20 +534,12 @@ def publish(
     session.refresh(run)
     mails: list[mail.Mail] = []
     proposed = 0
-    # Things may have changed since the draft was made: the member found a mentor another
-    # way, the pair was declined, the mentor stopped taking mentees or filled up (another
-    # cohort's run, a direct request). Such drafts are withdrawn, never proposed.
-    ended = matching.ended_pairs(session)
-    free = {mentor.user.id: mentor.free if mentor.profile.accepting else 0
-            for mentor in matching.mentors(session)}
-    for match in _drafts(session, run.id):
-        if (matching.open_match(session, member_id=match.member_id) is not None
-                or (str(match.member_id), str(match.mentor_id)) in ended
-                or free.get(match.mentor_id, 0) < 1):
+    drafts = _drafts(session, run.id)
+    proposable = _proposable(session, drafts)
+    for match in drafts:
+        if match.id not in proposable:
             match.status = MatchStatus.withdrawn
-        else:
-            free[match.mentor_id] -= 1
-            match.status, match.proposed_at = MatchStatus.proposed, now()
+        elif _proposed(session, match):
             mails.extend(_proposal_mails(session, match, base_url=base_url))
             proposed += 1
         session.add(match)
@@ -541,6 +547,84 @@ def publish(
     audit.record(session, action="match_run.published", actor_id=by_id, target_type="match_run",
                  target_id=run.id, cohort_id=run.cohort_id, proposed=proposed)
     return proposed, mails
+
+
+def _proposed(session: Session, match: Match) -> bool:
+    """Proposes the draft, unless the member's own request was stored in the same moment:
+    that one stands (one open match per member) and the draft is withdrawn."""
+    try:
+        with session.begin_nested():
+            match.status, match.proposed_at = MatchStatus.proposed, now()
+            session.add(match)
+    except IntegrityError:
+        match.status, match.proposed_at = MatchStatus.withdrawn, None
+        return False
+    return True
+
+
+def _proposable(session: Session, drafts: list[Match]) -> set[int | None]:
+    """The drafts publishing proposes now. Things may have changed since the draft was
+    made: the member found a mentor another way, the pair was declined, the mentor stopped
+    taking mentees or filled up (another cohort's run, a direct request). Such drafts are
+    withdrawn, never proposed."""
+    ended = matching.ended_pairs(session)
+    free = {mentor.user.id: mentor.free if mentor.profile.accepting else 0
+            for mentor in matching.mentors(session)}
+    chosen: set[int | None] = set()
+    for match in drafts:
+        if (matching.open_match(session, member_id=match.member_id) is not None
+                or (str(match.member_id), str(match.mentor_id)) in ended
+                or free.get(match.mentor_id, 0) < 1):
+            continue
+        free[match.mentor_id] -= 1
+        chosen.add(match.id)
+    return chosen
+
+
+MAILS_PER_PROPOSAL = 2  # one to the member, one to the mentor
+
+
+@dataclass(frozen=True)
+class PublishPreview:
+    proposals: int
+    withdrawn: int
+
+    @property
+    def mails(self) -> int:
+        return self.proposals * MAILS_PER_PROPOSAL
+
+
+def publish_preview(session: Session, *, run: MatchRun) -> PublishPreview:
+    """What publishing the draft now would do, for the manager to confirm first."""
+    _refuse_unless_draft(run)
+    drafts = _drafts(session, run.id)
+    proposals = len(_proposable(session, drafts))
+    return PublishPreview(proposals, len(drafts) - proposals)
+
+
+def assign_many(
+    session: Session, *, run: MatchRun, member_ids: list[int], mentor_id: int
+) -> list[Match]:
+    """One mentor for several members the draft leaves without one; all of them or none."""
+    waiting = {user.id: user for user in review(session, run_id=run.id or 0).unmatched}
+    gone = [member_id for member_id in member_ids if member_id not in waiting]
+    if gone:
+        raise DraftConflict(f"{len(gone)} of the members you selected no longer wait without "
+                            "a mentor in this draft (a re-run or another manager matched "
+                            "them). Nothing was changed; the list below is the current one.")
+    mentor = next(iter(matching.mentors(session, only_ids=[mentor_id])), None)
+    if mentor is None or not mentor.profile.accepting:
+        raise DraftConflict("That mentor no longer takes mentees. Nothing was changed; "
+                            "choose another.")
+    room = max(mentor.free - sum(1 for match in _drafts(session, run.id)
+                                 if match.mentor_id == mentor_id), 0)
+    if room < len(member_ids):
+        raise DraftConflict(f"{mentor.user.display_name} has {room} free place"
+                            f"{'' if room == 1 else 's'} left in this draft and you selected "
+                            f"{len(member_ids)} members. Nothing was changed; select fewer "
+                            "or choose another mentor.")
+    return [choose_mentor(session, run=run, member_id=member_id, mentor_id=mentor_id)
+            for member_id in member_ids]
 
 
 def _proposal_mails(session: Session, match: Match, *, base_url: str) -> list[mail.Mail]:

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import jobs, mail
@@ -290,11 +291,14 @@ def open_match(session: Session, *, member_id: int) -> Match | None:
 def request_mentor(
     session: Session, *, member: User, mentor_id: int, base_url: str
 ) -> tuple[Match, list[mail.Mail]]:
-    """The member asks a mentor directly; the mentor sees it as a request to answer."""
+    """The member asks a mentor directly; the mentor sees it as a request to answer. The
+    same request again (a double click, a second tab) is answered with the one already
+    made, and nothing is sent twice; a partial unique index holds one open match per
+    member when both clicks arrive at the same moment."""
     assert member.id is not None
-    if open_match(session, member_id=member.id) is not None:
-        raise RequestRefused("You already have a mentor or a request waiting for an answer. "
-                             "One at a time: wait for the answer first.")
+    existing = _same_or_refused(session, member_id=member.id, mentor_id=mentor_id)
+    if existing is not None:
+        return existing, []
     mentor = next(iter(mentors(session, only_ids=[mentor_id])), None)
     if mentor is None or mentor.user.id == member.id:
         raise NotFound("There is no mentor at this address.")
@@ -305,9 +309,29 @@ def request_mentor(
                   status=MatchStatus.proposed, score=pick.score if pick else 0.0,
                   explanation=pick.explanation if pick else "", created_by_id=member.id,
                   parts=dict(pick.parts) if pick else {}, proposed_at=now())
-    session.add(match)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(match)
+    except IntegrityError:  # the other click's request was stored a moment before
+        existing = _same_or_refused(session, member_id=member.id, mentor_id=mentor_id)
+        if existing is None:
+            raise RequestRefused("Another request of yours changed at the same moment; "
+                                 "nothing was sent. Try again.") from None
+        return existing, []
     return match, [request_mail(mentor.user, member, base_url=base_url)]
+
+
+def _same_or_refused(session: Session, *, member_id: int, mentor_id: int) -> Match | None:
+    """The member's open request to this mentor, if they made one; refused if they have
+    another mentor or request; None if they have neither."""
+    current = open_match(session, member_id=member_id)
+    if current is None:
+        return None
+    if (current.mentor_id == mentor_id and current.source == MatchSource.member
+            and current.status == MatchStatus.proposed):
+        return current
+    raise RequestRefused("You already have a mentor or a request waiting for an answer. "
+                         "One at a time: wait for the answer first.")
 
 
 def _refuse_unless_possible(session: Session, *, member: User, mentor: Mentor) -> None:

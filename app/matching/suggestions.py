@@ -29,6 +29,8 @@ TASK = matching.SUGGESTIONS_TASK
 MENTORS_KEPT, MENTORS_SHOWN = 8, 3
 CONTENT_KEPT, CONTENT_SHOWN = 8, 5
 BATCH = 50
+# Part of every fingerprint: a change to how reasons are worded computes the lists again.
+REASONS_WORDING = 2
 
 
 def everyone_stored(session: Session) -> list[int]:
@@ -55,7 +57,7 @@ def compute(session: Session, *, user_ids: list[int], encoder_name: str) -> list
     items = library.items(session)
     shared = _digest([[m.user.id, m.profile.updated_at.isoformat(), m.free, m.profile.accepting]
                       for m in pool], [[i.id, i.version, i.updated_at.isoformat()] for i in items],
-                     sorted(ended), encoder_name)
+                     sorted(ended), encoder_name, REASONS_WORDING)
     done = []
     for user_id in user_ids:
         user = accounts.get_user(session, user_id)

@@ -1,4 +1,5 @@
-"""Matching's jobs: a manager's match run, and members' stored suggestions.
+"""Matching's jobs: a manager's match run, members' stored suggestions, and the e-mail
+about new posts in a member's thread with their mentor.
 
 A run reads its inputs in one transaction, scores with none open, and writes in a
 last one that checks the run is still wanted, so a second delivery changes nothing.
@@ -9,9 +10,10 @@ reads) and stored in a second; a fingerprint makes a repeat cheap.
 import traceback
 from typing import Any
 
-from app import jobs
+from app import jobs, mail
+from app.clock import now
 from app.jobs.registry import spec
-from app.matching import runs, suggestions
+from app.matching import runs, suggestions, threads
 from app.matching.models import MatchRun, RunStatus
 
 RUN_TASK = "matching.run"
@@ -70,3 +72,18 @@ def member_suggestions(
         for lists in computed:
             suggestions.store(session, lists)
     return {"stored": len(computed), "unchanged": len(user_ids or []) - len(computed)}
+
+
+def _thread_mail_name(payload: dict[str, Any]) -> str:
+    return f"conversation e-mail for match {payload.get('match_id')}"
+
+
+@jobs.task(threads.NOTIFY_TASK, attempts=3, retry_delay=30.0, describe=_thread_mail_name)
+def thread_mail(ctx: jobs.JobContext, *, match_id: int, recipient_id: int) -> dict[str, Any]:
+    """Tells one side of a mentor thread about the other's new posts; a repeat finds them
+    told already and sends nothing."""
+    with ctx.transaction() as session:
+        message = threads.notification(session, match_id=match_id, recipient_id=recipient_id,
+                                       base_url=ctx.settings.base_url, moment=now())
+        mail.queue(session, [message] if message else [])
+    return {"sent": 1 if message else 0}

@@ -150,7 +150,7 @@ def _followup_sent(session: Session, journey: Journey, enrolment: Enrolment) -> 
     assert enrolment.id is not None
     given = waves.responses(session, enrolment_id=enrolment.id, wave=Wave.followup)
     return all(key in given and given[key].status == ResponseStatus.submitted
-               for key in journey.waves.followup)
+               for key in waves.wave_keys(session, enrolment, Wave.followup))
 
 
 # The closing check-in, on the day it opens ------------------------------------------

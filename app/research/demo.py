@@ -32,6 +32,7 @@ from app.surveys.models import ResponseStatus, SurveyResponse
 
 STUDY_SLUG = "demo-purpose-pilot"
 JOURNEY = "purpose"
+FULL_BATTERY = "full"
 RESEARCHER_EMAIL = "researcher@demo.example.org"
 MANAGER_EMAIL = "manager@demo.example.org"
 PARTICIPANTS = 60
@@ -96,7 +97,8 @@ def load(session: Session) -> None:
         session, name="Demo cohort: purpose pilot", journey_key=JOURNEY,
         starts_on=(now() - timedelta(days=max(p.started_days_ago for p in people))).date(),
         ends_on=None, created_by_id=manager.id)
-    battery = {wave: _instruments(session, wave) for wave in Wave}
+    full = full_battery(session)
+    battery = {wave: _instruments(session, full[wave.value]) for wave in Wave}
     unusable = passwords.hash_password(secrets.token_urlsafe(32))  # nobody knows it
     given: list[Given] = []
     for person in people:
@@ -104,7 +106,8 @@ def load(session: Session) -> None:
                          password_hash=unusable, battery=battery, rng=rng)
     store_given(session, given)
     assert researcher.id is not None and cohort.id is not None
-    _study(session, researcher_id=researcher.id, cohort_id=cohort.id, consent_key=document.key)
+    _study(session, researcher_id=researcher.id, cohort_id=cohort.id, consent_key=document.key,
+           battery=full)
 
 
 def _ensure_content(session: Session) -> None:
@@ -129,10 +132,15 @@ def _demo_account(session: Session, email: str, name: str, role: Role) -> User:
     return user
 
 
-def _instruments(session: Session, wave: Wave) -> list[Instrument]:
+def full_battery(session: Session) -> dict[str, list[str]]:
+    """The journey's full battery, which the demo study keeps (its default is shorter)."""
     version = journeys.latest_version(session, JOURNEY)
     assert version is not None
-    keys = journeys.definition_of(version).waves.instruments(wave)
+    journey_waves = journeys.definition_of(version).waves
+    return journey_waves.batteries.get(FULL_BATTERY, journey_waves).as_dict()
+
+
+def _instruments(session: Session, keys: list[str]) -> list[Instrument]:
     return [waves.instrument_of(waves.latest_instrument(session, key)) for key in keys]
 
 
@@ -220,13 +228,14 @@ def store_given(session: Session, given: list[Given]) -> None:
     session.flush()
 
 
-def _study(session: Session, *, researcher_id: int, cohort_id: int, consent_key: str) -> Study:
+def _study(session: Session, *, researcher_id: int, cohort_id: int, consent_key: str,
+           battery: dict[str, list[str]]) -> Study:
     return service.create_study(
         session, title="Demo: purpose journey pilot", slug=STUDY_SLUG,
         description=("Synthetic data for trying Telos: 60 made-up members of one cohort who "
                      "walked the purpose journey, with a few drop-outs, withdrawals and "
                      "members who did not agree to research. None of it is real."),
-        cohort_ids=[cohort_id], consent_key=consent_key, battery={}, free_text=False,
+        cohort_ids=[cohort_id], consent_key=consent_key, battery=battery, free_text=False,
         creator_id=researcher_id)
 
 

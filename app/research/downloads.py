@@ -2,8 +2,10 @@
 written, and always recorded in the audit log before any of it leaves.
 
 CSV formats are streamed: the rows are counted first with COUNT queries in the request's
-transaction, the audit event is written with those counts and committed with the request,
-and only then are the rows read again (in a read-only transaction of their own) and sent.
+transaction, a "research.export.started" event is written with those counts and committed
+with the request, and only then are the rows read again (in a read-only transaction of
+their own) and sent. When the stream ends, complete or cut off, a "research.export" event
+records what actually left: the rows and bytes sent and whether the download finished.
 A response that dies half way is therefore still on record. The other formats (Parquet,
 SPSS, Stata, codebooks, the bundle) need the whole file before the first byte can go: on
 the web they are built by a job (`app.research.export_files`), which writes the file with
@@ -16,13 +18,15 @@ import logging
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import anyio
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.audit import service as audit
 from app.errors import NotFound
@@ -60,22 +64,87 @@ class Prepared:
     filename: str
     media_type: str
     rows: int
-    stream: Callable[[SessionFactory], Iterator[bytes]]
+    study: Study
+    fmt: ExportFormat
+    selection: Selection
+    people: list[Participant]
+    counts: Counts
+    actor_id: int | None
+    actor: str
+    started_event: int | None
+
+    def stream(self, sessions: SessionFactory, chunk_bytes: int = 0) -> Iterator[bytes]:
+        return _stream(sessions, self.study, self.fmt, self.selection, self.people,
+                       chunk_bytes or CHUNK_BYTES)
 
 
 def prepare(session: Session, *, study: Study, fmt_name: str, selection: Selection,
             actor_id: int | None, actor: str) -> Prepared:
-    """A streamed export of `selection` (a CSV format), on record in the audit log."""
+    """A streamed export of `selection` (a CSV format), on record as started."""
     fmt = export_format(fmt_name)
     if fmt.name not in STREAMED:
         raise ValueError(f"{fmt.name} is built by a job, not streamed")
     people, counts = plan(session, study, selection)
     name = filename(study, fmt)
     rows = expected_rows(fmt.name, counts)
-    record(session, study=study, fmt=fmt, selection=selection, name=name, rows=rows,
-           counts=counts, actor_id=actor_id, actor=actor, people=people)
-    return Prepared(filename=name, media_type=fmt.media_type, rows=rows,
-                    stream=lambda sessions: _stream(sessions, study, fmt, selection, people))
+    started = audit.record(
+        session, action="research.export.started", actor_id=actor_id, target_type="study",
+        target_id=study.id, actor=actor, study=study.slug, format=fmt.name,
+        filters=selection.as_filters(study), files=[name], rows_expected=rows,
+        counts=counts.as_dict())
+    return Prepared(filename=name, media_type=fmt.media_type, rows=rows, study=study, fmt=fmt,
+                    selection=selection, people=people, counts=counts, actor_id=actor_id,
+                    actor=actor, started_event=started.id)
+
+
+@dataclass
+class Sent:
+    size: int = 0
+    lines: int = 0
+    complete: bool = False
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self.lines += chunk.count(b"\n")
+
+    @property
+    def rows(self) -> int:
+        return max(self.lines - 1, 0)  # the header is a line, not a row
+
+
+async def body(prepared: Prepared, read_sessions: SessionFactory,
+               write_sessions: SessionFactory, *, chunk_bytes: int = 0,
+               ) -> AsyncIterator[bytes]:
+    """The download's bytes; when they stop, finished or cut off, what was sent goes on
+    record. (CSV fields of these formats hold no line breaks, so lines count rows.)"""
+    chunks = prepared.stream(read_sessions, chunk_bytes)
+    sent = Sent()
+    try:
+        while (chunk := await run_in_threadpool(next, chunks, None)) is not None:
+            sent.add(chunk)
+            yield chunk
+        sent.complete = True
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, prepared, chunks, sent, write_sessions)
+
+
+def _finish(prepared: Prepared, chunks: Iterator[bytes], sent: Sent,
+            sessions: SessionFactory) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()  # stops the writer thread if the client went away
+    try:
+        with sessions() as session:
+            record(session, study=prepared.study, fmt=prepared.fmt,
+                   selection=prepared.selection, name=filename(prepared.study, prepared.fmt),
+                   rows=sent.rows, counts=prepared.counts, actor_id=prepared.actor_id,
+                   actor=prepared.actor, people=prepared.people, bytes=sent.size,
+                   complete=sent.complete, rows_expected=prepared.rows,
+                   started_event=prepared.started_event)
+    except Exception:
+        log.exception("could not record what was sent of the export of %s",
+                      prepared.study.slug)
 
 
 def plan(session: Session, study: Study,
@@ -146,15 +215,17 @@ class _Stopped(Exception):
 
 
 class _QueueWriter(io.RawIOBase):
-    def __init__(self, out: "queue.Queue[object]", stop: threading.Event) -> None:
+    def __init__(self, out: "queue.Queue[object]", stop: threading.Event,
+                 chunk_bytes: int) -> None:
         super().__init__()
         self.out = out
         self.stop = stop
+        self.chunk_bytes = chunk_bytes
         self.buffer = bytearray()
 
     def write(self, data: Any) -> int:
         self.buffer += data
-        if len(self.buffer) >= CHUNK_BYTES:
+        if len(self.buffer) >= self.chunk_bytes:
             self.flush()
         return len(data)
 
@@ -173,7 +244,7 @@ class _QueueWriter(io.RawIOBase):
 
 
 def _stream(sessions: SessionFactory, study: Study, fmt: ExportFormat, selection: Selection,
-            people: list[Participant]) -> Iterator[bytes]:
+            people: list[Participant], chunk_bytes: int) -> Iterator[bytes]:
     pipe: queue.Queue[object] = queue.Queue(maxsize=16)
     stop = threading.Event()
 
@@ -181,7 +252,7 @@ def _stream(sessions: SessionFactory, study: Study, fmt: ExportFormat, selection
         outcome: object = _DONE
         try:
             with sessions() as session:
-                writer: Any = _QueueWriter(pipe, stop)
+                writer: Any = _QueueWriter(pipe, stop, chunk_bytes)
                 write_export(export_source(session, study, selection, people), fmt.name, writer)
                 writer.flush()
         except _Stopped:

@@ -22,7 +22,7 @@ from app.audit import service as audit
 from app.clock import now
 from app.errors import NotFound
 from app.research import downloads
-from app.research.models import ExportFile, ExportStatus, Study
+from app.research.models import ExportFile, ExportStatus, Study, StudyResearcher
 from app.research.source import Selection, select_part
 from app.settings import Settings
 
@@ -77,6 +77,18 @@ def files_of(session: Session, *, study_id: int, user_id: int) -> list[ExportFil
         select(ExportFile).where(ExportFile.study_id == study_id,
                                  ExportFile.requested_by_id == user_id)
         .order_by(col(ExportFile.id).desc()).limit(50)))
+
+
+def latest_of(session: Session, *, user_id: int,
+              limit: int = 5) -> list[tuple[ExportFile, Study]]:
+    """This researcher's newest files of the studies they are still on, with the study."""
+    rows = session.exec(
+        select(ExportFile, Study).join(Study, col(Study.id) == ExportFile.study_id)
+        .join(StudyResearcher, (col(StudyResearcher.study_id) == Study.id)
+              & (col(StudyResearcher.user_id) == user_id))
+        .where(ExportFile.requested_by_id == user_id)
+        .order_by(col(ExportFile.id).desc()).limit(limit))
+    return [(record, study) for record, study in rows]
 
 
 def any_busy(files: Sequence[ExportFile]) -> bool:

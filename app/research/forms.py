@@ -18,26 +18,15 @@ def form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
-class StudyForm(Form):
+class StudyDetails(Form):
+    """What can be changed after a study is created."""
+
     multi_line = frozenset({"description"})
 
     title: str = Field(min_length=1, max_length=200)
-    slug: str = Field(default="", max_length=64)
     description: str = Field(default="", max_length=4000)
     cohorts: list[int] = Field(default_factory=list)
-    consent: str = Field(min_length=1, max_length=64)
     free_text: bool = False
-    pre: list[str] = Field(default_factory=list)
-    post: list[str] = Field(default_factory=list)
-    followup: list[str] = Field(default_factory=list)
-
-    @field_validator("slug")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if value and not SLUG.match(value):
-            raise ValueError("Use lower-case letters, digits and hyphens (for example "
-                             "purpose-pilot-2026), starting with a letter or digit.")
-        return value
 
     @field_validator("cohorts")
     @classmethod
@@ -51,8 +40,28 @@ class StudyForm(Form):
     def _checkbox(cls, value: object) -> bool:
         return value in ("on", "true", "1", True)
 
+
+class StudyForm(StudyDetails):
+    slug: str = Field(default="", max_length=64)
+    consent: str = Field(min_length=1, max_length=64)
+    pre: list[str] = Field(default_factory=list)
+    post: list[str] = Field(default_factory=list)
+    followup: list[str] = Field(default_factory=list)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if value and not SLUG.match(value):
+            raise ValueError("Use lower-case letters, digits and hyphens (for example "
+                             "purpose-pilot-2026), starting with a letter or digit.")
+        return value
+
     def battery(self) -> dict[str, list[str]]:
         return {"pre": self.pre, "post": self.post, "followup": self.followup}
+
+
+class EditStudyForm(StudyDetails):
+    version: int = 0
 
 
 class ResearcherForm(Form):

@@ -33,6 +33,9 @@ class Study(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True),
     )
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    # Counts the edits: an edit made from an older version is refused, not overwritten.
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False,
+                                                     server_default="1"))
 
 
 class StudyCohort(SQLModel, table=True):
@@ -42,6 +45,9 @@ class StudyCohort(SQLModel, table=True):
         Integer, ForeignKey("study.id", ondelete="CASCADE"), primary_key=True))
     cohort_id: int = Field(sa_column=Column(
         Integer, ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True, index=True))
+    # The study's arm this cohort is: "intervention", "comparison" (wait-list), or "" (none).
+    arm: str = Field(default="", sa_column=Column(String(16), nullable=False,
+                                                  server_default=""))
 
 
 class StudyResearcher(SQLModel, table=True):
@@ -71,6 +77,10 @@ class KeptEnrolment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     participant_code: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
+    # The participant code of the account's first kept enrolment: what still ties the
+    # enrolments of one deleted account together, so it counts once per study.
+    account_code: str = Field(default="", sa_column=Column(String(32), nullable=False,
+                                                           server_default="", index=True))
     cohort_id: int = Field(sa_column=Column(
         Integer, ForeignKey("cohort.id", ondelete="CASCADE"), nullable=False, index=True))
     # The consent document the member had agreed to, so a study can still check its key.

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app import jobs
 from app.clock import now
+from app.research.mixed import WaveReport, report_from
 from app.research.models import OutcomeCache
 from app.research.outcomes import (
     AttritionRow,
@@ -73,7 +74,7 @@ def start(session: Session, *, study_id: int) -> int:
 
 def store(session: Session, *, study_id: int, version: int, participants: int,
           report: OutcomeReport, reliability: list[Reliability],
-          charts: dict[str, str]) -> bool:
+          charts: dict[str, str], waves: WaveReport | None = None) -> bool:
     """Keep a computed report unless a newer one was kept meanwhile."""
     cache = cache_of(session, study_id=study_id)
     if cache.computed_version is not None and cache.computed_version > version:
@@ -81,7 +82,8 @@ def store(session: Session, *, study_id: int, version: int, participants: int,
     cache.computed_version, cache.computed_at = version, now()
     cache.participants, cache.error = participants, ""
     cache.report = {"report": _plain(asdict(report)),
-                    "reliability": [_plain(asdict(item)) for item in reliability]}
+                    "reliability": [_plain(asdict(item)) for item in reliability],
+                    "waves": _plain(asdict(waves)) if waves is not None else None}
     cache.chart_means, cache.chart_forest = charts.get("means", ""), charts.get("forest", "")
     session.add(cache)
     session.flush()
@@ -106,13 +108,15 @@ class Cached:
     charts: dict[str, str]
     current: bool
     error: str
+    waves: WaveReport | None = None
 
     @property
     def computing(self) -> bool:
         return not self.current and not self.error
 
     def context(self) -> dict[str, Any]:
-        return {"report": self.report, "reliability": self.reliability, "charts": self.charts}
+        return {"report": self.report, "reliability": self.reliability, "charts": self.charts,
+                "waves": self.waves}
 
 
 def cached(session: Session, *, study_id: int) -> Cached | None:
@@ -125,7 +129,7 @@ def cached(session: Session, *, study_id: int) -> Cached | None:
         reliability=[Reliability(**item) for item in cache.report.get("reliability", [])],
         charts={"means": cache.chart_means, "forest": cache.chart_forest},
         current=cache.computed_version == cache.data_version and not cache.waiting,
-        error=cache.error)
+        error=cache.error, waves=_waves(cache.report.get("waves")))
 
 
 # JSON both ways. Statistics that are not finite numbers are kept as None, shown as "—".
@@ -164,3 +168,7 @@ def _attrition(data: dict[str, Any]) -> AttritionRow:
 def _report(data: dict[str, Any]) -> OutcomeReport:
     return OutcomeReport(**{**data, "rows": [_row(row) for row in data["rows"]],
                             "attrition": [_attrition(row) for row in data["attrition"]]})
+
+
+def _waves(data: dict[str, Any] | None) -> WaveReport | None:
+    return report_from(data) if data else None

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import optimize, stats
 
+from app.research.long_table import LongTable, by_variable, first_repeat
+
 MIN_PAIRS = 3
 CONFIDENCE = 0.95
 # scipy's `wilcoxon(method="auto")` switches to the normal approximation above this n.
@@ -115,7 +117,7 @@ class _Values:
 
 
 def analyse(
-    observations: Iterable[Observation],
+    observations: Iterable[Observation] | LongTable,
     *,
     better: Mapping[str, str] = {},
     labels: Mapping[str, str] = {},
@@ -124,22 +126,36 @@ def analyse(
     alpha: float = 0.05,
 ) -> OutcomeReport:
     """Pre vs post for every variable, corrected across variables; see docs/research.md."""
-    values = _collect(observations)
+    values = by_variable(_table(observations), pre=pre, post=post)
     rows = [
-        _outcome(variable, labels.get(variable, variable), _direction(better.get(variable)),
-                 values[variable].by_wave.get(pre, {}), values[variable].by_wave.get(post, {}))
-        for variable in sorted(values)
+        _paired_outcome(variable, labels.get(variable, variable),
+                        _direction(better.get(variable)), found.before, found.after)
+        for variable, found in values.items()
     ]
     rows = [_judged(row, alpha) for row in _corrected(rows)]
     attrition = [
-        _attrition(variable, labels.get(variable, variable),
-                   values[variable].by_wave.get(pre, {}), values[variable].by_wave.get(post, {}))
-        for variable in sorted(values)
+        _attrition_of(variable, labels.get(variable, variable), found.stayed, found.left)
+        for variable, found in values.items()
     ]
     improved = sum(row.improved for row in rows)
     tested = sum(row.p is not None for row in rows)
     return OutcomeReport(rows=rows, summary=_summary(rows, improved, alpha), attrition=attrition,
                          pre=pre, post=post, alpha=alpha, improved=improved, tested=tested)
+
+
+def _table(observations: Iterable[Observation] | LongTable) -> LongTable:
+    if not isinstance(observations, LongTable):
+        listed = list(observations)
+        observations = LongTable.of_rows(
+            (o.participant for o in listed), (o.wave for o in listed),
+            (o.variable for o in listed), (o.value for o in listed))
+    repeat = first_repeat(observations)
+    if repeat is not None:
+        t = observations
+        raise OutcomeError(
+            f"participant {t.participants[t.participant[repeat]]!r} has two values for "
+            f"{t.variables[t.variable[repeat]]!r} in wave {t.waves[t.wave[repeat]]!r}")
+    return observations
 
 
 def _collect(observations: Iterable[Observation]) -> dict[str, _Values]:
@@ -170,11 +186,17 @@ def _outcome(variable: str, label: str, better: str | None,
     pairs = sorted(p for p in pre if pre[p] is not None and post.get(p) is not None)
     before = np.array([pre[p] for p in pairs], dtype=float)
     after = np.array([post[p] for p in pairs], dtype=float)
-    if len(pairs) < MIN_PAIRS:
-        nothing = Summary(len(pairs), None, None)
-        return VariableOutcome(variable, label, better, len(pairs), nothing, nothing,
-                               reason=_too_few(len(pairs)))
-    row = VariableOutcome(variable, label, better, len(pairs), describe(before), describe(after))
+    return _paired_outcome(variable, label, better, before, after)
+
+
+def _paired_outcome(variable: str, label: str, better: str | None,
+                    before: np.ndarray, after: np.ndarray) -> VariableOutcome:
+    if len(before) < MIN_PAIRS:
+        nothing = Summary(len(before), None, None)
+        return VariableOutcome(variable, label, better, len(before), nothing, nothing,
+                               reason=_too_few(len(before)))
+    row = VariableOutcome(variable, label, better, len(before), describe(before),
+                          describe(after))
     return _replace(row, **_paired_statistics(before, after))
 
 
@@ -335,6 +357,11 @@ def _attrition(variable: str, label: str, pre: Mapping[str, float | None],
     baseline = {p: value for p, value in pre.items() if value is not None}
     stayed = np.array([v for p, v in baseline.items() if post.get(p) is not None], dtype=float)
     left = np.array([v for p, v in baseline.items() if post.get(p) is None], dtype=float)
+    return _attrition_of(variable, label, stayed, left)
+
+
+def _attrition_of(variable: str, label: str, stayed: np.ndarray,
+                  left: np.ndarray) -> AttritionRow:
     completers, dropouts = describe(stayed), describe(left)
     difference = (completers.mean - dropouts.mean
                   if completers.mean is not None and dropouts.mean is not None else None)
@@ -365,7 +392,11 @@ def complete_rows(matrix: Sequence[Sequence[float | None]]) -> np.ndarray:
 
 def cronbach_alpha(matrix: Sequence[Sequence[float | None]]) -> float | None:
     """k/(k-1) * (1 - Σ item variances / variance of totals), listwise complete respondents."""
-    complete = complete_rows(matrix)
+    return alpha_of_complete(complete_rows(matrix))
+
+
+def alpha_of_complete(complete: np.ndarray) -> float | None:
+    """Cronbach's alpha of respondents (rows) who answered every item (columns)."""
     if complete.ndim != 2 or complete.shape[0] < 2 or complete.shape[1] < 2:
         return None
     k = complete.shape[1]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from app.research.outcomes import Observation, OutcomeReport, Reliability, VariableOutcome
+    from app.research.long_table import LongTable
+    from app.research.mixed import WaveReport
+    from app.research.outcomes import OutcomeReport, Reliability, VariableOutcome
+    from app.research.rci import ReliableChange
     from app.surveys.definitions import Instrument
 
 # The statistics and charts (scipy, matplotlib) load only when this command runs, so that
@@ -30,8 +32,6 @@ SCORES = ("participant", "wave", "instrument", "score", "value")
 SHOWN_PROBLEMS = 20
 PIPED_WIDTH = 200
 DIRECTIONS = ("higher", "lower")
-
-VariableOf = Callable[[dict[str, str]], str]
 
 CSV_COLUMNS = [
     "variable", "label", "better", "n", "pre_mean", "pre_sd", "post_mean", "post_sd",
@@ -57,8 +57,8 @@ class Battery:
 
 def outcomes(
     scores: Annotated[Path, typer.Argument(
-        help="CSV with columns participant, wave, variable, value (or an exported scores "
-             "file: participant, wave, instrument, score, value).")],
+        help="CSV or Parquet with columns participant, wave, variable, value (or an "
+             "exported scores file: participant, wave, instrument, score, value).")],
     out: Annotated[Path | None, typer.Option(help="Write the table here as CSV.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the whole report here as HTML.")]
     = None,
@@ -66,11 +66,19 @@ def outcomes(
         help="NAME=higher or NAME=lower: which way is better for a variable (repeatable); "
              "overrides the survey definitions.")] = None,
     answers: Annotated[Path | None, typer.Option(
-        help="An exported long answers file (participant, wave, instrument, item, value): "
-             "adds Cronbach's alpha per instrument and wave.")] = None,
+        help="An exported long answers file, CSV or Parquet (participant, wave, "
+             "instrument, item, value): adds Cronbach's alpha per instrument and wave.")]
+    = None,
     pre: Annotated[str, typer.Option(help="The wave before.")] = "pre",
     post: Annotated[str, typer.Option(help="The wave after.")] = "post",
     alpha: Annotated[float, typer.Option(help="Significance level after correction.")] = 0.05,
+    waves: Annotated[str | None, typer.Option(
+        help="Fit the mixed model over these waves, in order and comma-separated, the first "
+             "the one the others are compared with (e.g. pre,post,followup). With --arms "
+             "alone: every wave in the file, pre, post and followup first.")] = None,
+    arms: Annotated[Path | None, typer.Option(
+        help="CSV with columns participant, arm (intervention or comparison): the mixed "
+             "model then compares the arms.")] = None,
 ) -> None:
     """Pre/post statistics per variable: the table, the summary line, and optional files."""
     if not 0 < alpha < 1:
@@ -81,19 +89,80 @@ def outcomes(
     observations = _read(scores)
     battery = battery_directions()
     directions = {**battery.better, **overrides}
-    if not any(o.wave in (pre, post) for o in observations):
+    if pre not in observations.waves and post not in observations.waves:
         raise fail(f"{scores}: no row has wave {pre!r} or {post!r} "
-                   f"(waves found: {', '.join(sorted({o.wave for o in observations}))})")
+                   f"(waves found: {', '.join(sorted(observations.waves))})")
     found = _reliability(answers, battery) if answers is not None else []
+    modelled = waves is not None or arms is not None
+    model_waves = _model_waves(waves, observations.waves) if modelled else []
+    arm_of = _arms(arms) if arms is not None else None
     report = analyse(observations, better=directions, labels=battery.labels,
                      pre=pre, post=post, alpha=alpha)
+    wave_report = (_wave_report(observations, model_waves, arm_of, directions, battery,
+                                report, alpha) if len(model_waves) >= 2 else None)
     print_report(report)
+    if wave_report is not None:
+        print_waves(wave_report)
+    elif modelled:
+        console.print("[yellow]note:[/] the mixed model needs at least two waves; the file "
+                      f"has {', '.join(model_waves) or 'none'}")
     print_reliability(found)
     if out is not None:
         _write(out, table_csv(report))
     if html is not None:
         _write(html, report_html(report, source=scores.name, observations=observations,
-                                 reliability=found))
+                                 reliability=found, waves=wave_report))
+
+
+def _model_waves(given: str | None, found: Sequence[str]) -> list[str]:
+    from app.research.service import WAVES
+
+    if given is None:
+        return [w for w in WAVES if w in found] + sorted(w for w in found if w not in WAVES)
+    chosen = [wave.strip() for wave in given.split(",") if wave.strip()]
+    unknown = [wave for wave in chosen if wave not in found]
+    if unknown or len(chosen) < 2 or len(set(chosen)) < len(chosen):
+        raise fail(f"--waves {given!r}: give two or more different waves of the file, "
+                   f"comma-separated (it has {', '.join(sorted(found)) or 'none'})")
+    return chosen
+
+
+def _arms(path: Path) -> dict[str, str]:
+    from app.research.mixed import ARMS
+
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            reader = csv.DictReader(stream)
+            if not {"participant", "arm"} <= set(reader.fieldnames or []):
+                raise fail(f"{path}: the header needs the columns participant, arm")
+            for row in reader:
+                participant, arm = (row["participant"] or "").strip(), (row["arm"] or "").strip()
+                if arm not in ARMS or not participant:
+                    problems.append(f"{path}:{reader.line_num}: arm {arm!r}: write "
+                                    f"{' or '.join(ARMS)} and a participant")
+                elif found.setdefault(participant, arm) != arm:
+                    problems.append(f"{path}:{reader.line_num}: participant {participant!r} "
+                                    "is in two arms")
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read {path}: {error}") from None
+    if problems:
+        _show_problems(problems)
+        raise fail(f"{path}: {len(problems)} bad row(s); nothing was computed")
+    return found
+
+
+def _wave_report(observations: LongTable, waves: Sequence[str], arms: dict[str, str] | None,
+                 directions: dict[str, str], battery: Battery, paired: OutcomeReport,
+                 alpha: float) -> WaveReport:
+    from app.research.mixed import analyse_waves, frame_of
+
+    def progress(index: int, total: int, variable: str) -> None:
+        errors.print(f"mixed model {index}/{total}: {escape(variable)}")
+
+    return analyse_waves(frame_of(observations), waves, arms=arms, labels=battery.labels,
+                         better=directions, alpha=alpha, paired=paired, progress=progress)
 
 
 def fail(message: str) -> typer.Exit:
@@ -101,10 +170,15 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _read(path: Path) -> list[Observation]:
+def _read(path: Path) -> LongTable:
+    import pyarrow
+
+    from app.research.scores_file import read_scores
+
+    # The system allocator gives freed memory back; pyarrow's default pool keeps it.
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            return read_observations(stream, name=str(path))
+        return read_scores(path, name=str(path))
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"cannot read {path}: {error}") from None
     except ScoresFileError as error:
@@ -116,8 +190,7 @@ def _reliability(path: Path, battery: Battery) -> list[Reliability]:
     from app.research.answers_file import AnswersFileError, read_answers, reliabilities
 
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            keyed = read_answers(stream, name=str(path), instruments=battery.instruments)
+        keyed = read_answers(path, name=str(path), instruments=battery.instruments)
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"cannot read {path}: {error}") from None
     except AnswersFileError as error:
@@ -146,78 +219,6 @@ def _write(path: Path, text: str) -> None:
 
 
 # --- reading ------------------------------------------------------------------------------
-
-
-def read_observations(stream: TextIO, *, name: str) -> list[Observation]:
-    """The rows of a long scores CSV; ScoresFileError lists every bad row."""
-    reader = csv.reader(stream)
-    header = [column.strip() for column in next(reader, [])]
-    variable_of = _variable_reader(header, name)
-    found: list[Observation] = []
-    problems: list[str] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for cells in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        try:
-            observation = _observation(header, cells, variable_of)
-        except ValueError as error:
-            problems.append(f"{name}:{line}: {error}")
-            continue
-        key = (observation.participant, observation.wave, observation.variable)
-        if key in seen:
-            problems.append(f"{name}:{line}: participant {key[0]!r} already has a value for "
-                            f"{key[2]!r} in wave {key[1]!r} (line {seen[key]})")
-            continue
-        seen[key] = line
-        found.append(observation)
-    if not found and not problems:
-        problems.append(f"{name}:1: no rows below the header")
-    if problems:
-        raise ScoresFileError(problems)
-    return found
-
-
-def _variable_reader(header: list[str], name: str) -> VariableOf:
-    if all(column in header for column in LONG):
-        return lambda row: row["variable"]
-    if all(column in header for column in SCORES):
-        return lambda row: (f"{row['instrument']}.{row['score']}"
-                            if row["instrument"] and row["score"] else "")
-    doubled = sorted({column for column in header if header.count(column) > 1})
-    if doubled:
-        raise ScoresFileError([f"{name}:1: column {doubled[0]!r} appears twice"])
-    raise ScoresFileError([
-        f"{name}:1: the header needs the columns {', '.join(LONG)} (or, as in an exported "
-        f"scores file, {', '.join(SCORES)}); it has {', '.join(header) or 'none'}"])
-
-
-def _observation(header: list[str], cells: list[str], variable_of: VariableOf) -> Observation:
-    from app.research.outcomes import Observation
-
-    if len(cells) != len(header):
-        raise ValueError(f"{len(cells)} values for {len(header)} columns")
-    row = dict(zip(header, (cell.strip() for cell in cells), strict=True))
-    for column in ("participant", "wave"):
-        if not row[column]:
-            raise ValueError(f"column {column!r} is empty")
-    variable = variable_of(row)
-    if not variable:
-        raise ValueError("no variable name (empty 'variable', or 'instrument' and 'score')")
-    return Observation(row["participant"], row["wave"], variable, _value(row["value"]))
-
-
-def _value(text: str) -> float | None:
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"value {text!r} is not a number (leave it empty when missing)") from None
-    if not math.isfinite(value):
-        raise ValueError(f"value {text!r} is not a finite number")
-    return value
 
 
 def parse_directions(pairs: Sequence[str]) -> dict[str, str]:
@@ -288,6 +289,54 @@ def print_report(report: OutcomeReport) -> None:
     console.print(f"[bold]{escape(report.summary)}[/]")
 
 
+def print_waves(report: WaveReport) -> None:
+    """The mixed model on everyone: per variable and later wave, the change from the first."""
+    first = report.waves[0]
+    table = Table(title=f"Mixed model on everyone (intention to treat), waves "
+                        f"{', '.join(report.waves)}: change from {first}")
+    for column in ("variable", "participants", "values", "contrast", "arm", "change [95% CI]",
+                   "p", "p Holm", "d [95% CI]", "result"):
+        table.add_column(column, no_wrap=True, justify="left" if column in (
+            "variable", "contrast", "arm", "result") else "right")
+    for model in report.models:
+        if not model.fitted:
+            table.add_row(escape(model.variable), str(model.participants),
+                          str(model.observations), "—", "—", "—", "—", "—", "—", "not modelled")
+        for c in model.contrasts:
+            table.add_row(*(escape(cell) for cell in (
+                model.variable, str(model.participants), str(model.observations),
+                f"{first} → {c.wave}", c.arm,
+                f"{_f(c.change.value)} [{_f(c.change.ci_low)}, {_f(c.change.ci_high)}]",
+                _p(c.change.p), _p(c.p_holm), f"{_f(c.d)} [{_f(c.d_ci_low)}, {_f(c.d_ci_high)}]",
+                c.verdict or "—")))
+    wide = console if console.is_terminal else Console(highlight=False, width=PIPED_WIDTH)
+    wide.print(table)
+    for model in report.models:
+        for d in model.differences:
+            console.print(
+                f"arms: {escape(model.variable)}, {first} → {d.wave}: intervention - comparison "
+                f"change {_f(d.difference.value)} [{_f(d.difference.ci_low)}, "
+                f"{_f(d.difference.ci_high)}], p Holm {_p(d.p_holm)}, Hedges' g {_f(d.g)} "
+                f"[{_f(d.g_ci_low)}, {_f(d.g_ci_high)}]")
+        if model.interaction is not None:
+            console.print(f"arms: {escape(model.variable)}: wave x arm chi2("
+                          f"{model.interaction.df}) = {_f(model.interaction.chi2)}, p Holm "
+                          f"{_p(model.interaction.p_holm)}")
+        if model.reason is not None:
+            console.print(f"[yellow]not modelled:[/] {escape(model.variable)}: "
+                          f"{escape(model.reason)}")
+        for note in model.notes:
+            console.print(f"[yellow]note:[/] {escape(model.variable)}: {escape(note)}")
+    for line in report.sensitivity:
+        if line.disagree:
+            console.print(f"[yellow]sensitivity:[/] {escape(line.variable)}: the completers' "
+                          f"paired test (p Holm {_p(line.completers_p_holm)}) and the model on "
+                          f"everyone (p Holm {_p(line.everyone_p_holm)}) disagree in "
+                          "significance")
+    console.print(escape(report.design_note))
+    console.print(f"[bold]{escape(report.summary)}[/]")
+
+
 def print_reliability(found: Sequence[Reliability]) -> None:
     if not found:
         return
@@ -351,19 +400,35 @@ def _number(value: object) -> object:
     return repr(value) if isinstance(value, float) else value
 
 
-def report_html(report: OutcomeReport, *, source: str,
-                observations: Iterable[Observation],
-                reliability: Sequence[Reliability] = ()) -> str:
+def report_html(report: OutcomeReport, *, source: str, observations: LongTable,
+                reliability: Sequence[Reliability] = (),
+                waves: WaveReport | None = None) -> str:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from app.research.charts import charts
     from app.settings import ROOT
 
-    listed = list(observations)
     environment = Environment(loader=FileSystemLoader(ROOT / "templates"),
                               autoescape=select_autoescape(["html"]))
     template = environment.get_template("research/outcomes_report.html")
     return template.render(
         title=f"Outcome report: {source}", source=source, report=report,
-        reliability=list(reliability), charts=charts(report), observations=len(listed),
-        participants=len({o.participant for o in listed}))
+        reliability=list(reliability), charts=charts(report), observations=len(observations),
+        participants=len(observations.participants), waves=waves,
+        reliable_changes=_reliable_changes(report, observations, reliability))
+
+
+def _reliable_changes(report: OutcomeReport, observations: LongTable,
+                      reliability: Sequence[Reliability]) -> list[ReliableChange]:
+    from app.research.rci import declared_reliabilities, reliable_changes
+    from app.surveys.definitions import DefinitionError, load_battery
+
+    try:
+        declared = declared_reliabilities(load_battery().values())
+    except DefinitionError:
+        declared = {}
+    return reliable_changes(observations, reliability, pre=report.pre, post=report.post,
+                            declared=declared,
+                            better={row.variable: row.better for row in report.rows
+                                    if row.better is not None},
+                            labels={row.variable: row.label for row in report.rows})

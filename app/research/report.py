@@ -10,15 +10,25 @@ from sqlmodel import Session
 
 from app.journeys.definitions import Wave
 from app.research import outcomes, service
+from app.research.arms import participant_arms
+from app.research.exports import ScoreRow
+from app.research.long_table import LongTable
+from app.research.mixed import WaveReport, analyse_waves, frame_of
 from app.research.models import Study
 from app.research.outcomes import (
-    Observation,
     OutcomeReport,
     Reliability,
     analyse,
 )
 from app.research.service import Participant
-from app.research.source import Instruments, Selection, responses_of, score_rows, select_part
+from app.research.source import (
+    Instruments,
+    Selection,
+    responses_of,
+    score_rows,
+    select_part,
+    study_waves,
+)
 from app.surveys import waves as surveys
 from app.surveys.definitions import Instrument
 from app.surveys.scoring import scored_value
@@ -29,12 +39,13 @@ class StudyReport:
     report: OutcomeReport
     reliability: list[Reliability]
     participants: int
+    waves: WaveReport | None = None
 
     def context(self) -> dict[str, Any]:
         from app.research.charts import charts  # matplotlib-free SVG, but only needed here
 
         return {"report": self.report, "reliability": self.reliability,
-                "charts": charts(self.report)}
+                "charts": charts(self.report), "waves": self.waves}
 
 
 def variable(instrument: str, score: str) -> str:
@@ -46,15 +57,27 @@ def outcome_report(session: Session, study: Study) -> StudyReport:
     selection = select_part(study)
     latest = _latest_instruments(session, selection.instruments)
     labels, better = _variables(latest)
-    observations = [
-        Observation(participant=row.participant, wave=row.wave,
-                    variable=variable(row.instrument, row.score), value=row.value)
-        for row in score_rows(session, selection, people)
-    ]
+    observations = _observations(score_rows(session, selection, people))
     report = analyse(observations, better=better, labels=labels,
                      pre=Wave.pre.value, post=Wave.post.value)
+    waves = analyse_waves(frame_of(observations), study_waves(study),
+                          arms=participant_arms(session, study, people), labels=labels,
+                          better=better, paired=report)
     return StudyReport(report=report, participants=len(people),
-                       reliability=reliability(session, selection, people))
+                       reliability=reliability(session, selection, people), waves=waves)
+
+
+def _observations(rows: Iterable[ScoreRow]) -> LongTable:
+    participants: list[str] = []
+    waves: list[str] = []
+    variables: list[str] = []
+    values: list[float | None] = []
+    for row in rows:
+        participants.append(row.participant)
+        waves.append(row.wave)
+        variables.append(variable(row.instrument, row.score))
+        values.append(row.value)
+    return LongTable.of_rows(participants, waves, variables, values)
 
 
 def _latest_instruments(session: Session, keys: Iterable[str]) -> list[Instrument]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -18,7 +18,7 @@ from app.accounts.models import Role, User
 from app.audit import service as audit
 from app.community import service as community
 from app.community.models import Cohort
-from app.errors import NotFound, TelosError
+from app.errors import NotFound, StaleEdit, TelosError
 from app.journeys import service as journeys
 from app.journeys.definitions import Wave
 from app.journeys.models import Enrolment
@@ -96,6 +96,42 @@ def journey_battery(session: Session, cohorts: Iterable[Cohort]) -> dict[str, li
     return battery
 
 
+WAVE_LABELS = {"pre": "Before the journey", "post": "After the journey",
+               "followup": "Follow-up"}
+
+
+def read_battery(texts: Mapping[str, str], known: Iterable[str]) -> dict[str, list[str]]:
+    """The battery written as one instrument short name a line per wave, in order; a
+    FieldProblem at the wave naming any short name that is not a loaded instrument."""
+    names = set(known)
+    battery: dict[str, list[str]] = {}
+    for wave in WAVES:
+        keys = [line.strip() for line in texts.get(wave, "").splitlines() if line.strip()]
+        unknown = [key for key in keys if key not in names]
+        if unknown:
+            listed = ", ".join(f"“{key}”" for key in unknown)
+            raise FieldProblem(wave, f"No questionnaire is called {listed}. Use the short "
+                                     "names listed beside the form, one a line.")
+        battery[wave] = list(dict.fromkeys(keys))
+    if not any(battery.values()):
+        raise FieldProblem(WAVES[0], "Give at least one questionnaire.")
+    return battery
+
+
+def set_battery(session: Session, *, study: Study, battery: Mapping[str, Sequence[str]],
+                version: int, actor_id: int) -> None:
+    """Changes what the members taking part in the study are asked from now on (answers
+    already sent stay as they are); refused if the study changed since `version`."""
+    assert study.id is not None
+    before = dict(study.battery)
+    chosen = {wave: list(battery.get(wave, ())) for wave in WAVES}
+    _bump_version(session, study, version, battery=chosen)
+    audit.record(session, action="study.battery_changed", actor_id=actor_id,
+                 target_type="study", target_id=study.id, before=before, after=chosen)
+    session.flush()
+    outcome_cache.ask(session, study_id=study.id)
+
+
 def studies_for(session: Session, *, user_id: int) -> list[Study]:
     return list(session.exec(
         select(Study).join(StudyResearcher, col(StudyResearcher.study_id) == Study.id)
@@ -134,15 +170,80 @@ def cohort_ids_of(session: Session, study: Study) -> list[int]:
 class Colleague:
     display_name: str
     email: str
+    user_id: int = 0
 
 
 def researchers_of(session: Session, study: Study) -> list[Colleague]:
     rows = session.exec(
-        select(User.display_name, User.email)
+        select(User.display_name, User.email, User.id)
         .join(StudyResearcher, col(StudyResearcher.user_id) == User.id)
         .where(StudyResearcher.study_id == study.id).order_by(col(User.display_name))
     )
-    return [Colleague(name, email) for name, email in rows]
+    return [Colleague(name, email, user_id or 0) for name, email, user_id in rows]
+
+
+STUDY_CHANGED = ("Someone changed this study since you opened the page. Its details as "
+                 "they are now are below; make your change again.")
+
+
+def _bump_version(session: Session, study: Study, version: int, **values: object) -> None:
+    """Writes `values` and the next version, only if the study is still at `version`;
+    the row lock it takes also queues concurrent edits of the same study."""
+    changed = session.execute(
+        update(Study).where(col(Study.id) == study.id, col(Study.version) == version)
+        .values(**values, version=version + 1))
+    session.refresh(study)
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleEdit(STUDY_CHANGED)
+
+
+def update_study(session: Session, *, study: Study, title: str, description: str,
+                 cohort_ids: Sequence[int], free_text: bool, version: int,
+                 actor_id: int) -> Study:
+    """Changes the study's details and cohorts; refused if it changed since `version`.
+    The short name and consent document stay: files and consent records refer to them."""
+    assert study.id is not None
+    kept = set(cohort_ids_of(session, study))
+    before = {"title": study.title, "description": study.description,
+              "free_text": study.free_text, "cohorts": sorted(kept)}
+    cohorts = [community.get_cohort(session, cohort_id) for cohort_id in cohort_ids]
+    _bump_version(session, study, version, title=title.strip(),
+                  description=description.strip(), free_text=free_text)
+    chosen = {cohort.id for cohort in cohorts if cohort.id is not None}
+    for cohort_id in kept - chosen:
+        link = session.get(StudyCohort, (study.id, cohort_id))
+        if link is not None:
+            session.delete(link)
+    session.add_all([StudyCohort(study_id=study.id, cohort_id=cohort_id)
+                     for cohort_id in sorted(chosen - kept)])
+    after = {"title": study.title, "description": study.description,
+             "free_text": study.free_text, "cohorts": sorted(chosen)}
+    audit.record(session, action="study.updated", actor_id=actor_id, target_type="study",
+                 target_id=study.id, changed={key: {"before": before[key], "after": value}
+                                              for key, value in after.items()
+                                              if before[key] != value})
+    session.flush()
+    outcome_cache.ask(session, study_id=study.id)
+    return study
+
+
+def remove_researcher(session: Session, *, study: Study, user_id: int, actor_id: int) -> None:
+    """Takes a researcher off the study; the last one stays, or nobody could see it."""
+    assert study.id is not None
+    link = session.get(StudyResearcher, (study.id, user_id))
+    if link is None:
+        raise FieldProblem("remove", "That researcher is not on this study any more.")
+    with session.begin_nested():  # a refusal leaves the version as it was
+        _bump_version(session, study, study.version)  # queues a concurrent removal
+        others = session.exec(select(func.count()).select_from(StudyResearcher).where(
+            StudyResearcher.study_id == study.id, StudyResearcher.user_id != user_id)).one()
+        if not others:
+            raise FieldProblem("remove", "This is the last researcher on the study, who "
+                                         "cannot be removed: add a colleague first.")
+        session.delete(link)
+    audit.record(session, action="study.researcher_removed", actor_id=actor_id,
+                 target_type="study", target_id=study.id, researcher_id=user_id)
+    session.flush()
 
 
 def add_researcher(session: Session, *, study: Study, email: str, actor_id: int) -> User:
@@ -200,9 +301,9 @@ def consent_keys(session: Session) -> list[str]:
 
 
 def pseudonym(study: Study, subject: str) -> str:
-    """HMAC-SHA256 of `subject` ("user:<id>" or "code:<participant code>") under the
-    study's secret: stable within the study, unlinkable across studies, and not
-    reversible by anyone who lacks the secret."""
+    """HMAC-SHA256 of `subject` ("code:<participant code>") under the study's secret:
+    stable within the study, unlinkable across studies, and not reversible by anyone who
+    lacks the secret."""
     digest = hmac.new(bytes.fromhex(study.secret), subject.encode(), hashlib.sha256)
     return PSEUDONYM_PREFIX + digest.hexdigest()[:PSEUDONYM_HEX]
 
@@ -238,17 +339,23 @@ def census(session: Session, study: Study) -> Census:
         counts[member.status] += 1
         if member.status == "consented":
             participants.append(Participant(
-                pseudonym=pseudonym(study, f"user:{member.user_id}"),
+                pseudonym=code_pseudonym(study, member.participant_code),
                 participant_code=member.participant_code, enrolment_id=member.enrolment_id,
                 started_at=member.started_at, free_text=study.free_text and member.free_text))
     kept = _kept_codes(session, study)
-    participants += [Participant(pseudonym=pseudonym(study, f"code:{code}"),
+    participants += [Participant(pseudonym=code_pseudonym(study, code),
                                  participant_code=code, enrolment_id=None, started_at=None,
                                  free_text=False) for code in kept]
     participants.sort(key=lambda participant: participant.pseudonym)
     return Census(consented=counts["consented"], withdrawn=counts["withdrawn"],
                   no_research_consent=counts["none"], deleted_accounts=len(kept),
                   participants=participants)
+
+
+def code_pseudonym(study: Study, participant_code: str) -> str:
+    """A participant's pseudonym, from the code of their first enrolment in the study's
+    cohorts: the same before and after they delete their account."""
+    return pseudonym(study, f"code:{participant_code}")
 
 
 def participants(session: Session, study: Study) -> list[Participant]:
@@ -297,12 +404,18 @@ def _members(session: Session, study: Study) -> list[_Member]:
 
 
 def _kept_codes(session: Session, study: Study) -> list[str]:
-    return list(session.exec(
-        select(KeptEnrolment.participant_code)
+    """Per deleted account, the code of its first enrolment in the study's cohorts (as
+    `_members` takes a member's first enrolment)."""
+    rows = session.exec(
+        select(KeptEnrolment.account_code, KeptEnrolment.participant_code)
         .join(StudyCohort, col(StudyCohort.cohort_id) == KeptEnrolment.cohort_id)
         .where(StudyCohort.study_id == study.id, KeptEnrolment.consent_key == study.consent_key)
-        .distinct()
-    ))
+        .order_by(col(KeptEnrolment.id))
+    )
+    first: dict[str, str] = {}
+    for account, code in rows:
+        first.setdefault(account or code, code)
+    return list(first.values())
 
 
 def keep_enrolments(session: Session, *, user_id: int) -> int:
@@ -316,15 +429,14 @@ def keep_enrolments(session: Session, *, user_id: int) -> int:
     if document is None:
         return 0
     rows = session.exec(select(Enrolment.participant_code, Enrolment.cohort_id).where(
-        Enrolment.user_id == user_id, col(Enrolment.cohort_id).is_not(None)))
-    kept = 0
+        Enrolment.user_id == user_id, col(Enrolment.cohort_id).is_not(None))
+        .order_by(col(Enrolment.id))).all()
     for code, cohort_id in rows:
         assert cohort_id is not None
-        session.add(KeptEnrolment(participant_code=code, cohort_id=cohort_id,
-                                  consent_key=document.key))
-        kept += 1
-    session.flush()
-    return kept
+        session.add(KeptEnrolment(participant_code=code, account_code=rows[0][0],
+                                  cohort_id=cohort_id, consent_key=document.key))
+        session.flush()  # one at a time, so the ids keep the enrolments' order
+    return len(rows)
 
 
 def instrument_titles(session: Session) -> dict[str, str]:

@@ -3,7 +3,7 @@ a time: never every response at once, and in the order the writers need (partici
 then wave, instrument, item)."""
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.journeys.kinds import WRITTEN_KEYS
 from app.journeys.models import StatementVersion, StepAnswer
+from app.research.exporting.model import ANSWERED, DECLINED, SKIPPED, merged_spec
 from app.research.exports import (
     AnswerRow,
     ExportSource,
@@ -103,9 +104,36 @@ class Instruments:
             self.by_version[version_id] = surveys.instrument_of(version)
         return self.by_version[version_id]
 
-    def specs(self, keys: Sequence[str]) -> list[InstrumentSpec]:
-        return [instrument_spec(surveys.instrument_of(surveys.latest_instrument(self.session, key)))
-                for key in keys]
+    def specs(self, keys: Sequence[str],
+              used: Mapping[str, Sequence[int]]) -> list[InstrumentSpec]:
+        """Per instrument, one spec over the versions `used` (the newest loaded if none)."""
+        return [merged_spec([instrument_spec(self(version_id))
+                             for version_id in self._versions(key, used)]) for key in keys]
+
+    def _versions(self, key: str, used: Mapping[str, Sequence[int]]) -> list[int]:
+        if used.get(key):
+            return sorted(used[key])
+        latest = surveys.latest_instrument(self.session, key).id
+        assert latest is not None
+        return [latest]
+
+
+def versions_used(session: Session, selection: Selection,
+                  people: Sequence[Participant]) -> dict[str, list[int]]:
+    """The instrument versions the selection's responses were given in, by instrument."""
+    used: dict[str, set[int]] = defaultdict(set)
+    for chunk in _chunks(people):
+        rows = session.execute(
+            sa_select(col(SurveyResponse.wave), col(SurveyResponse.instrument_key),
+                      col(SurveyResponse.instrument_version_id)).distinct()
+            .where(col(SurveyResponse.participant_code).in_([p.participant_code for p in chunk]),
+                   col(SurveyResponse.status) == ResponseStatus.submitted,
+                   col(SurveyResponse.wave).in_(selection.waves),
+                   col(SurveyResponse.instrument_key).in_(selection.instruments)))
+        for wave, key, version_id in rows:
+            if selection.includes(wave, key):
+                used[key].add(version_id)
+    return {key: sorted(ids) for key, ids in used.items()}
 
 
 @dataclass
@@ -158,6 +186,12 @@ def _value(raw: Any) -> float | None:
     return float(raw) if isinstance(raw, int | float) else None
 
 
+def _status(raw: Any, value: float | None) -> str:
+    if raw == surveys.DECLINED:
+        return DECLINED
+    return ANSWERED if value is not None else SKIPPED
+
+
 def answer_rows(session: Session, selection: Selection,
                 people: Sequence[Participant]) -> Iterator[AnswerRow]:
     instruments = Instruments(session)
@@ -166,11 +200,13 @@ def answer_rows(session: Session, selection: Selection,
             for response in responses:
                 instrument = instruments(response.version_id)
                 for item in instrument.items:
+                    raw = response.answers.get(item.id)
+                    value = _value(raw)
                     yield AnswerRow(
                         participant=participant.pseudonym, wave=response.wave,
                         days_since_enrolment=response.days, instrument=response.instrument,
                         instrument_version=instrument.version, item=item.id,
-                        value=_value(response.answers.get(item.id)))
+                        value=value, status=_status(raw, value))
 
 
 def score_rows(session: Session, selection: Selection,
@@ -255,9 +291,10 @@ def carries_free_text(study: Study, people: Sequence[Participant]) -> bool:
 def export_source(session: Session, study: Study, selection: Selection,
                   people: Sequence[Participant]) -> ExportSource:
     free_text = carries_free_text(study, people)
+    used = versions_used(session, selection, people)
     return ExportSource(
         study=study.slug, waves=list(selection.waves),
-        instruments=Instruments(session).specs(selection.instruments),
+        instruments=Instruments(session).specs(selection.instruments, used),
         answers=lambda: answer_rows(session, selection, people),
         scores=lambda: score_rows(session, selection, people),
         texts=(lambda: text_rows(session, people)) if free_text else None,

@@ -65,7 +65,7 @@ def compute_outcomes(ctx: jobs.JobContext, *, study_id: int) -> dict[str, Any]:
             kept = outcome_cache.store(session, study_id=study_id, version=version,
                                        participants=result.participants,
                                        report=result.report, reliability=result.reliability,
-                                       charts=drawn)
+                                       charts=drawn, waves=result.waves)
     except Exception as error:
         with ctx.transaction() as session:
             outcome_cache.failed(session, study_id=study_id, error=_plain_error(error))

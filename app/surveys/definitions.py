@@ -37,6 +37,9 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Number = Annotated[float, Field(strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
 Count = Annotated[int, Field(strict=True)]
+# A score's published reliability (e.g. Cronbach's alpha), for reliable change when the
+# study's own baseline answers cannot give one.
+ReliabilityValue = Annotated[float, Field(strict=True, ge=0, lt=1)]
 Where = tuple[str | int, ...]
 
 
@@ -92,6 +95,7 @@ class ScoreDef(Strict):
     range: tuple[Number, Number]
     higher_is_better: Flag
     bands: list[Band] = []
+    reliability: ReliabilityValue | None = None
 
 
 class Metadata(Strict):

@@ -92,8 +92,8 @@ def answer_instrument(
                                 status_code=400)
     waves.save_draft(session, response=response, answers=answers)
     if form.get("action") != "send":
-        return redirect(request, f"/surveys/{wave.value}",
-                        message="Your answers are saved; come back whenever you like.")
+        return redirect(request, "/home", message="Your answers are saved. Continue your "
+                        "check-in from here whenever you like.")
     missing = waves.unanswered(instrument, response.answers)
     if missing:
         return _instrument_page(request, session, enrolment, wave, key, errors=missing,

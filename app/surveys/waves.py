@@ -16,6 +16,7 @@ from app.errors import NotFound, TelosError
 from app.journeys import service as journeys
 from app.journeys.definitions import SurveyStep, Wave
 from app.journeys.models import Enrolment, EnrolmentStatus
+from app.surveys import batteries
 from app.surveys.definitions import Instrument
 from app.surveys.models import (
     InstrumentVersion,
@@ -85,6 +86,10 @@ def instrument_of(version: InstrumentVersion) -> Instrument:
 
 
 def wave_keys(session: Session, enrolment: Enrolment, wave: Wave) -> list[str]:
+    """The wave's battery for this member: their study's, else their journey's."""
+    chosen = batteries.study_battery(session, enrolment, wave)
+    if chosen is not None:
+        return chosen
     return journeys.journey_of(session, enrolment).waves.instruments(wave)
 
 
@@ -100,6 +105,7 @@ class WaveItem:
     key: str
     title: str
     status: str  # "not started", "in progress", "sent"
+    seconds: int  # the estimated time it takes (see app/surveys/batteries.py)
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,25 @@ class WaveOverview:
     def done(self) -> int:
         return sum(1 for item in self.items if item.status == "sent")
 
+    @property
+    def minutes(self) -> int:
+        return batteries.minutes(sum(item.seconds for item in self.items))
+
+    @property
+    def minutes_left(self) -> int:
+        return batteries.minutes(sum(item.seconds for item in self.items
+                                     if item.status != "sent"))
+
+    @property
+    def next_position(self) -> int:
+        """The number of the questionnaire the member goes on with (1-based)."""
+        keys = [item.key for item in self.items]
+        return keys.index(self.next_key) + 1 if self.next_key else len(keys)
+
+    @property
+    def started(self) -> bool:
+        return any(item.status != "not started" for item in self.items)
+
 
 def wave_overview(session: Session, *, enrolment: Enrolment, wave: Wave) -> WaveOverview:
     assert enrolment.id is not None
@@ -130,7 +155,8 @@ def wave_overview(session: Session, *, enrolment: Enrolment, wave: Wave) -> Wave
         row = given.get(key)
         status = "not started" if row is None else (
             "sent" if row.status == ResponseStatus.submitted else "in progress")
-        items.append(WaveItem(key=key, title=instrument.title, status=status))
+        items.append(WaveItem(key=key, title=instrument.title, status=status,
+                              seconds=batteries.estimated_seconds([instrument])))
     return WaveOverview(wave=wave, items=items, opens_on=_opens_on(session, enrolment, wave))
 
 
@@ -167,6 +193,17 @@ def waiting_for_wave(session: Session, *, enrolment: Enrolment,
         return None
     opens = _opens_on(session, enrolment, upcoming.step.wave)
     return (upcoming.step, opens) if isinstance(opens, date) else None
+
+
+def check_in_under_way(session: Session, *, enrolment: Enrolment,
+                       progress: journeys.Progress) -> WaveOverview | None:
+    """The wave of the member's next step, when they began it and stopped part-way."""
+    upcoming = progress.next_step
+    if upcoming is None or not isinstance(upcoming.step, SurveyStep):
+        return None
+    overview = wave_overview(session, enrolment=enrolment, wave=upcoming.step.wave)
+    under_way = overview.started and not overview.submitted and overview.opens_on is None
+    return overview if under_way else None
 
 
 def _step_locked(session: Session, enrolment: Enrolment, wave: Wave) -> bool:

@@ -32,12 +32,15 @@ from app.journeys.definitions import (
     Wave,
 )
 from app.journeys.loader import JOURNEYS_DIR, load_journey
+from app.surveys import batteries
+from app.surveys.definitions import load_battery
 from tests.databases import fresh_database_url
 from tests.live import TELOS, LiveServer
 
 pytestmark = pytest.mark.browser
 
 JOURNEY = load_journey(JOURNEYS_DIR / "purpose.yaml").definition
+INSTRUMENTS = load_battery()
 STEPS = JOURNEY.steps()
 PASSWORD = "a long enough journey password"
 NAME_LABEL = "Your name, as others will see it"
@@ -149,11 +152,19 @@ def answer_wave(page: Page, step: SurveyStep, walk: Walk) -> None:
     wait_for_the_window(page, step, walk)
     instruments = getattr(JOURNEY.waves, step.wave.value)
     expect(main(page)).to_contain_text(f"0 of {len(instruments)} questionnaires sent")
+    expect(main(page)).to_contain_text(
+        f"{len(instruments)} short questionnaires, about {minutes_left(instruments)} minutes "
+        "in all")
     page.get_by_role("link", name="Start the questionnaire").click()
-    counter = main(page).get_by_text(re.compile(r"^Questionnaire \d+ of \d+$"))
+    counter = main(page).get_by_text(re.compile(r"^Questionnaire \d+ of \d+ · about"))
     for position in range(1, len(instruments) + 1):
-        expect(counter).to_have_text(f"Questionnaire {position} of {len(instruments)}")
+        left = minutes_left(instruments[position - 1:])
+        expect(counter).to_have_text(f"Questionnaire {position} of {len(instruments)} · "
+                                     f"about {left} minute{'s' if left != 1 else ''} left")
+        expect(main(page).get_by_role("progressbar", name=counter.inner_text())).to_be_visible()
         page.wait_for_load_state("domcontentloaded")
+        if step.wave == Wave.pre and position == 2:
+            stop_and_come_back(page, position, len(instruments))
         questions = main(page).get_by_role("group")
         count = questions.count()
         assert count > 0, f"questionnaire {position} of the {step.wave} wave has no questions"
@@ -176,6 +187,21 @@ def answer_wave(page: Page, step: SurveyStep, walk: Walk) -> None:
     expect(main(page)).to_contain_text(
         f"{len(instruments)} of {len(instruments)} questionnaires sent")
     expect(main(page)).to_contain_text("All sent. Thank you.")
+
+
+def minutes_left(keys: list[str]) -> int:
+    return batteries.minutes(batteries.estimated_seconds(INSTRUMENTS[key] for key in keys))
+
+
+def stop_and_come_back(page: Page, position: int, count: int) -> None:
+    """Half-way through a questionnaire the member stops, and their home page leads back
+    to it with the answer they gave."""
+    question = main(page).get_by_role("group").first
+    question.get_by_role("radio").nth(1).check()
+    press(page, "Continue later", re.compile(r"/home$"), "stopping part-way")
+    page.get_by_role("link", name=f"Continue your check-in (questionnaire {position} of "
+                                  f"{count})").click()
+    expect(main(page).get_by_role("group").first.get_by_role("radio").nth(1)).to_be_checked()
 
 
 # ---- one function per step kind ------------------------------------------------------

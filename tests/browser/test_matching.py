@@ -167,6 +167,9 @@ def test_manager_reviews_and_publishes_then_the_mentor_accepts(
     expect(row_of(page, second).locator("td").first).not_to_have_text(excluded_mentor)
 
     page.get_by_role("button", name="Publish and tell everyone").click()
+    expect(page.get_by_text("This sends 4 e-mails")).to_be_visible()
+    assert mentor_of(server, first)[1] == MatchStatus.draft
+    page.get_by_role("button", name="Yes, publish and send 4 e-mails").click()
     expect(page.get_by_text("Published: 2 mentors asked")).to_be_visible()
     expect(page.get_by_role("button", name="Publish and tell everyone")).to_have_count(0)
     mentor_email, status = mentor_of(server, first)

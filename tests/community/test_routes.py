@@ -1,10 +1,13 @@
 """Cohorts: a manager creates one, members join by its link, the manager sees progress."""
 
 import re
+from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, User
+from app.community import service as community_service
 from app.community.models import Cohort
 from app.journeys.models import Enrolment, EnrolmentStatus
 from tests.browsing import Browser
@@ -13,6 +16,14 @@ from tests.journeys.walking import another_browser, enrolment_of, sign_in, start
 
 SPRING = {"name": "Spring 2026", "journey": "walk", "starts_on": "2026-03-01",
           "ends_on": "2026-06-30"}
+
+
+@pytest.fixture(autouse=True)
+def while_spring_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members join these cohorts while they run; an ended one takes nobody new
+    (tests/journeys/test_review_races.py)."""
+    moment = datetime(2026, 4, 1, 12, tzinfo=UTC)
+    monkeypatch.setattr(community_service, "now", lambda: moment)
 
 
 def create(manager: Browser, db: Session, form: dict[str, str] | None = None) -> Cohort:

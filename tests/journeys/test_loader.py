@@ -71,6 +71,14 @@ def test_unknown_survey_instrument_is_reported_at_its_place_in_the_wave() -> Non
     )
 
 
+def test_unknown_instrument_in_a_named_battery_is_reported_at_its_place() -> None:
+    assert only_problem("unknown_battery_instrument") == Problem(
+        file=str(DATA / "unknown_battery_instrument.yaml"),
+        where="waves.batteries.full.post[0]", line=12,
+        reason="unknown survey instrument 'hapiness' (no surveys/hapiness.yaml)",
+    )
+
+
 def test_instruments_are_not_checked_when_none_are_given() -> None:
     loaded = load_journey(DATA / "unknown_instrument.yaml")
 

@@ -12,6 +12,7 @@ from app.journeys.definitions import (
     Wave,
 )
 from app.journeys.loader import JOURNEYS_DIR, load_journey
+from app.surveys import batteries
 from app.surveys.definitions import load_battery
 
 
@@ -51,9 +52,26 @@ def test_pre_wave_is_the_first_step_and_post_wave_the_last(journey: Journey) -> 
     assert (steps[0], steps[-1]) == (surveys[0], surveys[1])
 
 
-def test_pre_and_post_give_the_whole_battery(journey: Journey, battery: set[str]) -> None:
+def test_the_full_battery_gives_every_questionnaire_before_and_after(
+    journey: Journey, battery: set[str],
+) -> None:
+    full = journey.waves.batteries["full"]
     assert len(battery) >= 20
-    assert sorted(journey.waves.pre) == sorted(journey.waves.post) == sorted(battery)
+    assert sorted(full.pre) == sorted(full.post) == sorted(battery)
+    assert full.followup == journey.waves.followup
+
+
+def test_the_default_core_battery_asks_the_same_before_and_after_in_under_ten_minutes(
+    journey: Journey,
+) -> None:
+    instruments = load_battery()
+    core = journey.waves.pre
+    assert core == journey.waves.post
+    assert {"presence_of_meaning", "happiness", "loneliness", "resilience",
+            "depressive_mood"} <= set(core)
+    seconds = batteries.estimated_seconds(instruments[key] for key in core)
+    assert seconds < 10 * 60
+    assert batteries.minutes(seconds) == 6  # 26 items: what members are told
 
 
 def test_followup_is_a_part_of_the_battery_after_90_days(
@@ -62,7 +80,7 @@ def test_followup_is_a_part_of_the_battery_after_90_days(
     followup = journey.waves.followup
 
     assert 5 <= len(followup) < len(battery)
-    assert set(followup) <= set(journey.waves.pre)
+    assert set(followup) <= set(journey.waves.batteries["full"].pre)
     assert len(set(followup)) == len(followup)
     assert journey.waves.followup_after_days == 90
 

@@ -101,7 +101,9 @@ def test_manager_reviews_pins_excludes_and_publishes(
     reviewed = browser.get(f"/matching/runs/{run.id}").text
     assert "Excluded pairs" in reviewed and '<span class="badge">pinned</span>' in reviewed
 
-    response = browser.submit(f"/matching/runs/{run.id}/publish")
+    asked = browser.get(f"/matching/runs/{run.id}/publish")
+    assert "This sends 4 e-mails" in asked.text and len(outbox(db, settings)) == 0
+    response = browser.submit(f"/matching/runs/{run.id}/publish", {"emails": "4"})
     assert response.status_code == 303
     assert "Published: 2 mentors asked" in browser.get(response.headers["location"]).text
     db.expire_all()
@@ -138,7 +140,7 @@ def test_swap_to_an_alternative_and_match_by_hand(
     assert (swapped.mentor_id, swapped.pinned, swapped.source) == (other.id, True, "manager")
     browser.submit(f"/matching/runs/{run.id}/matches/{row.id}/exclude")
     page = browser.get(f"/matching/runs/{run.id}").text
-    assert f"Mentor for {anna.display_name}" in page
+    assert f'<label for="unmatched-{anna.id}">{anna.display_name}</label>' in page
     response = browser.submit(f"/matching/runs/{run.id}/members/{anna.id}/mentor",
                               {"mentor_id": str(row.mentor_id)})
     assert response.status_code == 303
@@ -185,7 +187,7 @@ def test_the_mentors_offered_by_hand_show_the_load_with_this_draft(
     browser.submit(f"/matching/runs/{run.id}/matches/{row.id}/exclude")
     create_member(db, cohort)  # nothing drafted for them; anna waits after the exclusion
     page = browser.get(f"/matching/runs/{run.id}").text
-    assert f"Mentor for {anna.display_name}" in page
+    assert f'<label for="unmatched-{anna.id}">{anna.display_name}</label>' in page
     assert f"{roomy.display_name} (0/3 with this draft)" in page
 
 
@@ -378,7 +380,14 @@ def test_member_saves_preferences_sees_suggestions_and_requests_a_mentor(
     assert "has been asked to be your mentor" in browser.get("/my-mentor").text
     again = browser.submit("/my-mentor/request", {"mentor_id": str(mentor.id)},
                            page="/my-mentor")
-    assert again.status_code == 409 and "One at a time" in again.text
+    assert again.status_code == 303  # a second click is answered with the first request
+    assert "already on its way" in browser.get(again.headers["location"]).text
+    assert len(db.exec(select(Match).where(Match.member_id == member.id)).all()) == 1
+    assert sum("To: tomas@example.org" in mail for mail in outbox(db, settings)) == 1
+    other = create_mentor(db, name="Another Mentor")
+    refused = browser.submit("/my-mentor/request", {"mentor_id": str(other.id)},
+                             page="/my-mentor")
+    assert refused.status_code == 409 and "One at a time" in refused.text
 
 
 def test_a_member_withdraws_an_unanswered_request_and_the_mentor_is_told(

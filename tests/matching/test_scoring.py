@@ -125,9 +125,10 @@ def test_top_k_keeps_the_best_mentors_best_first() -> None:
 def test_the_explanation_says_what_the_pair_shares() -> None:
     pair = score_pair(READER, TEACHER, theme_labels=LABELS)
     assert pair is not None
-    assert pair.explanation == ("both care about youth education; very similar purpose; "
-                                "both speak Spanish; 2 hours apart; offers what was asked for: "
-                                "career")
+    assert pair.explanation == ("both care about youth education; their profile speaks of "
+                                "teenagers, reading and writing, as you do; very similar "
+                                "purpose; both speak Spanish; 2 hours apart; offers what was "
+                                "asked for: career")
 
 
 def test_explanation_bands_and_lists() -> None:

@@ -141,7 +141,7 @@ def test_rerun_keeps_pins_and_exclusions(db: Session, settings: Settings) -> Non
     after = drafts(db, run)
     assert after[anna.id or 0].id == pinned.id and after[anna.id or 0].pinned
     assert after[ben.id or 0].mentor_id != excluded.mentor_id
-    assert run.excluded == [[ben.id, excluded.mentor_id]]
+    assert runs.exclusions(db, run) == [(ben.id, excluded.mentor_id)]
 
 
 def test_a_swap_is_pinned_and_respects_capacity(db: Session, settings: Settings) -> None:

@@ -17,6 +17,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.research.exporting.model import (
+    DECLINED,
+    DECLINED_LABEL,
+    SKIPPED,
+    declined_code,
+    merged_spec,
+)
 from app.research.exports import (
     FORMATS,
     AnswerRow,
@@ -48,7 +55,7 @@ ANSWERS = [
     AnswerRow("p1", "pre", 0, "mood-check", "2", "worry", 1.0),
     AnswerRow("p1", "pre", 1, "pick", "1", "colour", 0.5),
     AnswerRow("p1", "post", 30, "mood-check", "2", "calm", 1.0),
-    AnswerRow("p1", "post", 30, "mood-check", "2", "worry", None),
+    AnswerRow("p1", "post", 30, "mood-check", "2", "worry", None, SKIPPED),
     AnswerRow("p2", "pre", 2, "mood-check", "2", "calm", 0.0),
     AnswerRow("p2", "pre", 2, "mood-check", "2", "worry", 2.0),
 ]
@@ -82,14 +89,15 @@ def test_long_csv_has_one_row_per_answer_with_numbers_as_written() -> None:
     rows, data = written("long")
     assert rows == 7
     assert data.decode() == (
-        "participant,wave,days_since_enrolment,instrument,instrument_version,item,value\n"
-        "p1,pre,0,mood-check,2,calm,2\n"
-        "p1,pre,0,mood-check,2,worry,1\n"
-        "p1,pre,1,pick,1,colour,0.5\n"
-        "p1,post,30,mood-check,2,calm,1\n"
-        "p1,post,30,mood-check,2,worry,\n"
-        "p2,pre,2,mood-check,2,calm,0\n"
-        "p2,pre,2,mood-check,2,worry,2\n"
+        "participant,wave,days_since_enrolment,instrument,instrument_version,item,value,"
+        "answer_status\n"
+        "p1,pre,0,mood-check,2,calm,2,answered\n"
+        "p1,pre,0,mood-check,2,worry,1,answered\n"
+        "p1,pre,1,pick,1,colour,0.5,answered\n"
+        "p1,post,30,mood-check,2,calm,1,answered\n"
+        "p1,post,30,mood-check,2,worry,,skipped\n"
+        "p2,pre,2,mood-check,2,calm,0,answered\n"
+        "p2,pre,2,mood-check,2,worry,2,answered\n"
     )
 
 
@@ -112,9 +120,9 @@ def test_long_csv_leaves_unknown_days_empty_and_keeps_odd_values_exact() -> None
             AnswerRow("p1", "pre", None, "pick", "1", "colour", 0.1 + 0.2),
             AnswerRow("p1", "pre", None, "pick", "1", "colour", -3.0)]
     assert written("long", study(rows))[1].decode().splitlines()[1:] == [
-        "p1,pre,,pick,1,colour,1.5",
-        "p1,pre,,pick,1,colour,0.30000000000000004",
-        "p1,pre,,pick,1,colour,-3",
+        "p1,pre,,pick,1,colour,1.5,answered",
+        "p1,pre,,pick,1,colour,0.30000000000000004,answered",
+        "p1,pre,,pick,1,colour,-3,answered",
     ]
 
 
@@ -182,7 +190,8 @@ def test_codebook_describes_items_scores_and_written_names() -> None:
     by_column = {entry["column"]: entry for entry in codebook() if entry["file"].startswith("wide")}
     calm = by_column["post_mood-check_calm"]
     assert calm["label"] == "I felt calm."
-    assert calm["values"] == "0 = Never; 1 = Sometimes; 2 = Often"
+    assert calm["values"] == ("0 = Never; 1 = Sometimes; 2 = Often; -9 (.sav, user-missing) "
+                              "or .a (.dta) = Prefer not to answer")
     assert calm["reverse_scored"] == "yes"
     assert (calm["instrument"], calm["instrument_version"]) == ("mood-check", "2")
     assert (calm["spss_name"], calm["stata_name"]) == ("post_mood_check_calm",) * 2
@@ -190,7 +199,7 @@ def test_codebook_describes_items_scores_and_written_names() -> None:
     assert (total["label"], total["better"], total["values"]) == (
         "Mood check: total", "lower", "0 to 4")
     colour = by_column["pre_pick_colour"]
-    assert colour["values"] == "0.5 = Red; 1.5 = Blue"
+    assert colour["values"].startswith("0.5 = Red; 1.5 = Blue; -9 (.sav")
     assert "no value labels in the .dta file" in colour["note"]
     assert by_column["pre_mood-check_worry"]["reverse_scored"] == "no"
 
@@ -217,8 +226,9 @@ def test_sav_reads_back_with_the_same_values_and_labels(tmp_path: Path) -> None:
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
     assert labels["pre_mood_check_worry"] == "I worried <a lot> & often."
     assert labels["post_mood_check_total"] == "Mood check: total"
-    assert meta.variable_value_labels["pre_mood_check_calm"] == OFTEN
-    assert meta.variable_value_labels["pre_pick_colour"] == {0.5: "Red", 1.5: "Blue"}
+    assert meta.variable_value_labels["pre_mood_check_calm"] == {**OFTEN, -9.0: DECLINED_LABEL}
+    assert meta.variable_value_labels["pre_pick_colour"] == {0.5: "Red", 1.5: "Blue",
+                                                            -9.0: DECLINED_LABEL}
     assert meta.variable_measure["pre_pick_colour"] == "nominal"
     assert meta.variable_measure["pre_mood_check_calm"] == "ordinal"
     assert meta.variable_measure["pre_mood_check_total"] == "scale"
@@ -232,9 +242,10 @@ def test_dta_reads_back_with_the_same_values_and_whole_number_labels(tmp_path: P
     assert _values(frame["pre_mood_check_total"]) == [1.0, 4.0, 2.5]
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
     assert labels["pre_mood_check_calm"] == "I felt calm."
-    assert meta.variable_value_labels["post_mood_check_calm"] == {0: "Never", 1: "Sometimes",
-                                                                  2: "Often"}
-    assert "pre_pick_colour" not in meta.variable_value_labels  # 0.5 and 1.5 cannot be labelled
+    assert meta.variable_value_labels["post_mood_check_calm"] == {
+        0: "Never", 1: "Sometimes", 2: "Often", "a": DECLINED_LABEL}
+    # 0.5 and 1.5 cannot be labelled; the declined value can
+    assert meta.variable_value_labels["pre_pick_colour"] == {"a": DECLINED_LABEL}
 
 
 def test_long_labels_are_shortened_for_each_format_and_the_codebook_says_so(
@@ -266,10 +277,10 @@ def _values(column: object) -> list[float | None]:
 def test_parquet_reads_back_in_the_long_layout(tmp_path: Path) -> None:
     table = pq.read_table(saved(tmp_path, "parquet"))
     assert table.column_names == ["participant", "wave", "days_since_enrolment", "instrument",
-                                  "instrument_version", "item", "value"]
+                                  "instrument_version", "item", "value", "answer_status"]
     assert table.to_pylist()[2] == {
         "participant": "p1", "wave": "pre", "days_since_enrolment": 1, "instrument": "pick",
-        "instrument_version": "1", "item": "colour", "value": 0.5}
+        "instrument_version": "1", "item": "colour", "value": 0.5, "answer_status": "answered"}
     assert table.column("value").to_pylist() == [row.value for row in ANSWERS]
 
 
@@ -294,7 +305,7 @@ def test_bundle_manifest_matches_the_zipped_files() -> None:
     assert manifest["exported_at"].endswith("Z")
     assert manifest["app_version"]
     assert manifest["instruments"][0] == {"key": "mood-check", "version": "2",
-                                          "title": "Mood check"}
+                                          "versions": ["2"], "title": "Mood check"}
 
 
 def test_bundle_carries_free_text_only_when_the_source_has_it() -> None:
@@ -423,3 +434,108 @@ class Discard(io.RawIOBase):
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self.size += len(data)
         return len(data)
+
+
+DECLINING = [
+    AnswerRow("p1", "pre", 0, "mood-check", "2", "calm", 2.0),
+    AnswerRow("p1", "pre", 0, "mood-check", "2", "worry", None, DECLINED),
+    AnswerRow("p2", "pre", 2, "mood-check", "2", "calm", None, SKIPPED),
+    AnswerRow("p2", "pre", 2, "mood-check", "2", "worry", 1.0),
+]
+
+
+def declining() -> ExportSource:
+    return ExportSource(study="S", waves=["pre"], instruments=[MOOD],
+                        answers=lambda: iter(DECLINING), scores=lambda: iter(()))
+
+
+def test_a_declined_answer_is_told_apart_from_a_skipped_one_in_the_long_files(
+        tmp_path: Path) -> None:
+    long = list(csv.DictReader(io.StringIO(written("long", declining())[1].decode())))
+    assert [(row["value"], row["answer_status"]) for row in long] == [
+        ("2", "answered"), ("", "declined"), ("", "skipped"), ("1", "answered")]
+    table = pq.read_table(saved(tmp_path, "parquet", declining()))
+    assert table.column("answer_status").to_pylist() == ["answered", "declined", "skipped",
+                                                         "answered"]
+    entries = {entry["column"]: entry for entry in csv.DictReader(io.StringIO(
+        written("codebook", declining())[1].decode())) if entry["file"].startswith("long")}
+    assert "declined = “Prefer not to answer” was chosen" in entries["answer_status"]["values"]
+    assert ".a" in entries["answer_status"]["note"]
+
+
+def test_a_declined_answer_reads_back_as_user_missing_in_spss(tmp_path: Path) -> None:
+    path = saved(tmp_path, "sav", declining())
+    frame, meta = pyreadstat.read_sav(path, user_missing=True)
+    assert _values(frame["pre_mood_check_worry"]) == [-9.0, 1.0]
+    assert _values(frame["pre_mood_check_calm"]) == [2.0, None]
+    assert meta.missing_ranges["pre_mood_check_worry"] == [{"lo": -9.0, "hi": -9.0}]
+    assert meta.variable_value_labels["pre_mood_check_worry"][-9.0] == DECLINED_LABEL
+    plain, _ = pyreadstat.read_sav(path)
+    assert _values(plain["pre_mood_check_worry"]) == [None, 1.0]
+
+
+def test_a_declined_answer_reads_back_as_extended_missing_a_in_stata(tmp_path: Path) -> None:
+    frame, meta = pyreadstat.read_dta(saved(tmp_path, "dta", declining()), user_missing=True)
+    assert list(frame["pre_mood_check_worry"]) == ["a", 1.0]
+    assert math.isnan(frame["pre_mood_check_calm"][1])
+    assert meta.missing_user_values["pre_mood_check_worry"] == ["a"]
+    assert meta.variable_value_labels["pre_mood_check_worry"]["a"] == DECLINED_LABEL
+
+
+def test_the_declined_code_stays_clear_of_the_item_values() -> None:
+    nines = ItemSpec("n", "N", {-9.0: "Low", 9.0: "High"}, False, -9.0, 9.0)
+    assert declined_code(MOOD.items[0]) == -9.0
+    assert declined_code(nines) == -99.0
+
+
+OLD_MOOD = InstrumentSpec("mood-check", "1", "Mood check", [
+    ItemSpec("calm", "I felt calm.", OFTEN, True, 0.0, 2.0),
+    ItemSpec("sleep", "I slept well.", OFTEN, False, 0.0, 2.0),
+], [ScoreSpec("total", "Mood check: total", "lower", 0.0, 4.0)])
+REVISED = [
+    AnswerRow("p1", "pre", 0, "mood-check", "1", "calm", 2.0),
+    AnswerRow("p1", "pre", 0, "mood-check", "1", "sleep", 1.0),
+    AnswerRow("p1", "post", 30, "mood-check", "2", "calm", 1.0),
+    AnswerRow("p1", "post", 30, "mood-check", "2", "worry", 0.0),
+]
+
+
+def revised() -> ExportSource:
+    return ExportSource(study="S", waves=["pre", "post"],
+                        instruments=[merged_spec([OLD_MOOD, MOOD])],
+                        answers=lambda: iter(REVISED), scores=lambda: iter(()))
+
+
+def test_a_revised_instrument_gives_the_union_of_its_versions_items(tmp_path: Path) -> None:
+    spec = merged_spec([OLD_MOOD, MOOD])
+    assert [(item.id, item.versions) for item in spec.items] == [
+        ("calm", ()), ("worry", ("2",)), ("sleep", ("1",))]
+    assert (spec.version, spec.all_versions) == ("2", ("1", "2"))
+    wide = list(csv.DictReader(io.StringIO(written("wide", revised())[1].decode())))
+    assert {key: value for key, value in wide[0].items() if "mood" in key} == {
+        "pre_mood-check_version": "1", "pre_mood-check_calm": "2", "pre_mood-check_worry": "",
+        "pre_mood-check_sleep": "1", "pre_mood-check_total": "",
+        "post_mood-check_version": "2", "post_mood-check_calm": "1",
+        "post_mood-check_worry": "0", "post_mood-check_sleep": "", "post_mood-check_total": ""}
+    sav, _ = pyreadstat.read_sav(saved(tmp_path, "sav", revised()))
+    assert _values(sav["pre_mood_check_sleep"]) == [1.0]
+    dta, _ = pyreadstat.read_dta(saved(tmp_path, "dta", revised()))
+    assert _values(dta["post_mood_check_worry"]) == [0.0]
+    rows, bundle = written("bundle", revised())
+    assert rows == 4
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+    assert manifest["instruments"][0]["versions"] == ["1", "2"]
+
+
+def test_the_codebook_says_which_versions_ask_each_item() -> None:
+    entries = list(csv.DictReader(io.StringIO(written("codebook", revised())[1].decode())))
+    wide = {entry["column"]: entry for entry in entries if entry["file"].startswith("wide")}
+    assert wide["pre_mood-check_sleep"]["instrument_version"] == "1"
+    assert "only in version 1 of the instrument" in wide["pre_mood-check_sleep"]["note"]
+    assert wide["pre_mood-check_calm"]["instrument_version"] == "1, 2"
+    assert wide["pre_mood-check_version"]["values"] == "1, 2"
+    [version] = [entry for entry in entries if entry["column"] == "instrument_version"
+                 and entry["file"].startswith("long")]
+    assert version["values"] == "mood-check: 1, 2"
+    assert "answered in more than one version: mood-check" in version["note"]

@@ -66,10 +66,10 @@ def world(db: Session) -> World:
     deleted_user, deleted_enrolment = people["deleted"]
     kept_code = deleted_enrolment.participant_code
     deletion.delete_account(db, user=deleted_user)
-    consenting = people["consenting"][0]
-    expected = {service.pseudonym(study, f"user:{consenting.id}"),
-                service.pseudonym(study, f"code:{kept_code}")}
-    forbidden += [service.pseudonym(study, f"user:{people[name][0].id}")
+    consenting = people["consenting"][1]
+    expected = {service.code_pseudonym(study, consenting.participant_code),
+                service.code_pseudonym(study, kept_code)}
+    forbidden += [service.code_pseudonym(study, people[name][1].participant_code)
                   for name in ("withdrawn", "refused")]
     return World(study=study, expected=expected, forbidden=forbidden)
 

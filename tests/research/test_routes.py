@@ -32,8 +32,10 @@ def exports_read_the_test_transaction(app: FastAPI, db: Session) -> Iterator[Non
     """A streamed export reads in a session of its own once the request's has ended; in
     tests that is the test's session, whose rows no other connection can see."""
     app.dependency_overrides[routes.export_sessions] = lambda: (lambda: nullcontext(db))
+    app.dependency_overrides[routes.record_sessions] = lambda: (lambda: nullcontext(db))
     yield
     app.dependency_overrides.pop(routes.export_sessions, None)
+    app.dependency_overrides.pop(routes.record_sessions, None)
 
 
 def sign_in(client: TestClient, db: Session, settings: Settings, user: User) -> str:

@@ -8,6 +8,8 @@ from sqlmodel import Session, select
 
 from app.accounts import consent, deletion
 from app.accounts.models import Role
+from app.community import service as community
+from app.journeys import service as journeys
 from app.journeys.definitions import Wave
 from app.journeys.models import StatementVersion
 from app.research import service
@@ -30,12 +32,13 @@ PSEUDONYM = re.compile(r"^P-[0-9a-f]{12}$")
 def test_pseudonym_is_stable_per_study_and_different_across_studies(db: Session) -> None:
     owner = researcher(db)
     cohort = make_cohort(db)
-    user, _ = make_member(db, cohort)
+    _, enrolment = make_member(db, cohort)
+    code = enrolment.participant_code
     first, second = make_study(db, owner, [cohort]), make_study(db, owner, [cohort])
-    mine = service.pseudonym(first, f"user:{user.id}")
+    mine = service.code_pseudonym(first, code)
     assert PSEUDONYM.match(mine)
-    assert service.pseudonym(first, f"user:{user.id}") == mine
-    assert service.pseudonym(second, f"user:{user.id}") != mine
+    assert service.code_pseudonym(first, code) == mine
+    assert service.code_pseudonym(second, code) != mine
     assert [p.pseudonym for p in service.participants(db, first)] == [mine]
 
 
@@ -49,7 +52,7 @@ def test_each_study_has_its_own_random_secret(db: Session) -> None:
 def test_only_members_with_research_consent_not_withdrawn_take_part(db: Session) -> None:
     owner = researcher(db)
     cohort, elsewhere = make_cohort(db), make_cohort(db)
-    yes, _ = make_member(db, cohort)
+    _, yes = make_member(db, cohort)
     make_member(db, cohort, withdrawn=True)
     make_member(db, cohort, research=False)
     make_member(db, elsewhere)
@@ -57,7 +60,7 @@ def test_only_members_with_research_consent_not_withdrawn_take_part(db: Session)
     census = service.census(db, study)
     assert (census.consented, census.withdrawn, census.no_research_consent) == (1, 1, 1)
     assert [p.pseudonym for p in census.participants] == [
-        service.pseudonym(study, f"user:{yes.id}")]
+        service.code_pseudonym(study, yes.participant_code)]
 
 
 def test_a_study_over_several_cohorts_takes_members_of_each(db: Session) -> None:
@@ -145,21 +148,41 @@ def test_counts_match_the_rows(db: Session) -> None:
     assert counts.scores == len(list(score_rows(db, selection, people))) == 2
 
 
-def test_answers_of_a_deleted_account_stay_under_a_keyed_code(db: Session) -> None:
+def test_answers_of_a_deleted_account_stay_under_the_same_pseudonym(db: Session) -> None:
     owner, cohort = researcher(db), make_cohort(db)
     user, enrolment = make_member(db, cohort)
     code = enrolment.participant_code
     answer(db, enrolment)
     study = make_study(db, owner, [cohort])
-    before = service.pseudonym(study, f"user:{user.id}")
+    [before] = service.participants(db, study)
     assert deletion.delete_account(db, user=user) is True
     census = service.census(db, study)
     assert census.deleted_accounts == 1
     [participant] = census.participants
-    assert participant.pseudonym == service.pseudonym(study, f"code:{code}")
-    assert participant.pseudonym not in (before, code) and code not in participant.pseudonym
+    assert participant.pseudonym == before.pseudonym == service.code_pseudonym(study, code)
+    assert code not in participant.pseudonym
     rows = list(answer_rows(db, select_part(study), census.participants))
     assert len(rows) == 4 and {row.participant for row in rows} == {participant.pseudonym}
+
+
+def test_a_deleted_member_of_two_cohorts_of_a_study_counts_once(db: Session) -> None:
+    owner, first, second = researcher(db), make_cohort(db), make_cohort(db)
+    user, enrolment = make_member(db, first)
+    assert user.id is not None
+    journeys.leave(db, enrolment=enrolment)
+    later = community.join(db, cohort=second, user_id=user.id)
+    answer(db, enrolment)
+    study = make_study(db, owner, [first, second])
+    [before] = service.participants(db, study)
+    assert deletion.delete_account(db, user=user) is True
+    census = service.census(db, study)
+    assert census.deleted_accounts == 1
+    assert [p.pseudonym for p in census.participants] == [before.pseudonym]
+    assert [p.participant_code for p in census.participants] == [enrolment.participant_code]
+    assert later.participant_code != enrolment.participant_code
+    alone = make_study(db, owner, [second])
+    assert [p.participant_code for p in service.participants(db, alone)] == [
+        later.participant_code]
 
 
 def test_a_deleted_account_without_research_consent_leaves_nothing(db: Session) -> None:

@@ -333,3 +333,21 @@ def test_the_documented_example_is_valid() -> None:
     assert example is not None
     instrument = parse_instrument(example.group(1).encode(), source="docs/surveys.md")
     assert [score.name for score in instrument.scores] == ["evening", "ease"]
+
+
+def test_a_score_may_declare_its_reliability(tmp_path: Path) -> None:
+    text = edited("    higher_is_better: true\n", "    higher_is_better: true\n"
+                  "    reliability: 0.84\n")
+    instrument = load_instrument(write(tmp_path, text))
+    assert instrument.scores[0].reliability == 0.84
+    assert load_instrument(write(tmp_path, VALID)).scores[0].reliability is None
+
+
+def test_a_reliability_of_1_or_more_names_file_place_and_reason(tmp_path: Path) -> None:
+    text = edited("    higher_is_better: true\n", "    higher_is_better: true\n"
+                  "    reliability: 1.2\n")
+    problem = only(problems(tmp_path, text))
+    assert problem.where == "scores[0].reliability"
+    assert problem.line == line_of(text, "reliability: 1.2")
+    assert "less than 1" in problem.reason
+    assert "sample.yaml" in str(problem)

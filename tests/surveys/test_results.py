@@ -71,3 +71,22 @@ def test_no_support_message_outside_its_band(db: Session) -> None:
     [change] = results.before_after(db, enrolment=enrolment)
     assert change.better
     assert change.support is None
+
+
+def test_results_start_with_three_plain_lines_before_the_details(
+        browser: Browser, db: Session) -> None:
+    email, enrolment = enrolled(db, "walk")
+    send(db, enrolment, Wave.pre, "happiness", 0)
+    send(db, enrolment, Wave.post, "happiness", -1)
+    db.commit()
+    [change] = results.before_after(db, enrolment=enrolment)
+    browser.login(email, PASSWORD)
+
+    page = " ".join(browser.get("/results").text.split())
+
+    summary, details = page.split('id="results-details"', 1)
+    assert f"What improved:</strong> {change.title}." in summary
+    assert "What stayed or went the other way:</strong> nothing." in summary
+    assert "Where to find support:</strong> your mentor, or someone you trust" in summary
+    assert '<svg class="change-chart"' not in summary
+    assert '<svg class="change-chart"' in details and "went up" in details

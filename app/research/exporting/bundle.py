@@ -80,7 +80,8 @@ def _manifest(source: ExportSource, exported_at: datetime, files: list[dict[str,
         "app_version": app.__version__,
         "filters": dict(source.filters),
         "waves": list(source.waves),
-        "instruments": [{"key": spec.key, "version": spec.version, "title": spec.title}
+        "instruments": [{"key": spec.key, "version": spec.version,
+                         "versions": list(spec.all_versions), "title": spec.title}
                         for spec in source.instruments],
         "files": files,
     }

@@ -7,7 +7,18 @@ from typing import BinaryIO
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.research.exporting.columns import Column, WideLayout
-from app.research.exporting.model import ExportSource, ItemSpec, Progress, number_text
+from app.research.exporting.model import (
+    ANSWERED,
+    DECLINED,
+    DECLINED_LABEL,
+    SKIPPED,
+    STATA_DECLINED,
+    ExportSource,
+    ItemSpec,
+    Progress,
+    declined_code,
+    number_text,
+)
 from app.research.exporting.statfiles import DTA, SAV, dta_value_labels
 from app.research.exporting.tables import write_rows
 from app.settings import ROOT
@@ -46,7 +57,13 @@ def _long_entries(source: ExportSource) -> Iterator[Entry]:
                 note="the wide rows named {wave}_{instrument}_{item} give each item's text "
                      "and values")
     yield Entry(file, "value", "The answer as given (raw, not reverse-keyed)",
-                note="empty when the item was skipped")
+                note="empty when the item was skipped or declined; answer_status says which")
+    yield Entry(file, "answer_status", "Whether the item was answered",
+                f"{ANSWERED} = an answer was given; {SKIPPED} = left empty; "
+                f"{DECLINED} = “{DECLINED_LABEL}” was chosen",
+                note="declined is a declared missing value: in the .sav file a user-missing "
+                     "code with that label, in the .dta file the extended missing value "
+                     f".{STATA_DECLINED}, in the wide CSV an empty cell like a skipped item")
 
 
 def _scores_entries(source: ExportSource) -> Iterator[Entry]:
@@ -78,7 +95,9 @@ def _common(file: str, source: ExportSource) -> Iterator[Entry]:
     yield Entry(file, "instrument", "Instrument key",
                 "; ".join(f"{spec.key} = {spec.title}" for spec in source.instruments))
     yield Entry(file, "instrument_version", "Version of the instrument that was answered",
-                "; ".join(f"{spec.key}: {spec.version}" for spec in source.instruments))
+                "; ".join(f"{spec.key}: {', '.join(spec.all_versions)}"
+                          for spec in source.instruments),
+                note=_revised_note(source))
 
 
 def _wide_entries(source: ExportSource) -> Iterator[Entry]:
@@ -90,20 +109,41 @@ def _wide_entries(source: ExportSource) -> Iterator[Entry]:
         yield Entry(
             file, column.name, column.label, _values(column), spss, stata,
             reverse_scored=_yes_no(column.item.reverse) if column.item else "",
-            instrument=spec.key if spec else "", instrument_version=spec.version if spec else "",
+            instrument=spec.key if spec else "", instrument_version=_versions_of(column),
             better=column.score.better if column.score else "", note=_note(column))
+
+
+def _revised_note(source: ExportSource) -> str:
+    revised = [spec.key for spec in source.instruments if len(spec.all_versions) > 1]
+    if not revised:
+        return ""
+    return (f"answered in more than one version: {', '.join(revised)}; the wide columns are "
+            "every item and score of any version, empty where the version answered lacks it")
+
+
+def _versions_of(column: Column) -> str:
+    spec = column.instrument
+    if spec is None:
+        return ""
+    part = column.item or column.score
+    return ", ".join(part.versions if part is not None and part.versions else spec.all_versions)
 
 
 def _values(column: Column) -> str:
     if column.item is not None:
-        return value_text(column.item)
+        return "; ".join(filter(None, (value_text(column.item), _declined_text(column.item))))
     if column.score is not None and column.score.min is not None:
         return f"{number_text(column.score.min)} to {number_text(column.score.max)}"
     if column.kind == "days":
         return "whole days"
     if column.kind == "version" and column.instrument is not None:
-        return column.instrument.version
+        return ", ".join(column.instrument.all_versions)
     return ""
+
+
+def _declined_text(item: ItemSpec) -> str:
+    return (f"{number_text(declined_code(item))} (.sav, user-missing) or .{STATA_DECLINED} "
+            f"(.dta) = {DECLINED_LABEL}")
 
 
 def value_text(item: ItemSpec) -> str:
@@ -131,6 +171,11 @@ def _note(column: Column) -> str:
         notes.append("value labels shortened in the .sav file (SPSS keeps 120 bytes)")
     if column.kind == "days":
         notes.append("empty when the wave was not taken")
+    part = column.item or column.score
+    if part is not None and part.versions:
+        notes.append(f"only in version {', '.join(part.versions)} of the instrument")
+    if column.item is not None:
+        notes.append("empty in the wide CSV when skipped or declined")
     return "; ".join(notes)
 
 

@@ -17,12 +17,14 @@ SCHEMA = pa.schema([
     pa.field("instrument_version", pa.string(), nullable=False),
     pa.field("item", pa.string(), nullable=False),
     pa.field("value", pa.float64()),
+    pa.field("answer_status", pa.string(), nullable=False),
 ])
 
 
 def write_parquet(source: ExportSource, out: BinaryIO, progress: Progress | None = None) -> int:
     rows = ((row.participant, row.wave, row.days_since_enrolment, row.instrument,
-             row.instrument_version, row.item, row.value) for row in source.answers())
+             row.instrument_version, row.item, row.value, row.status)
+            for row in source.answers())
     metadata = {b"telos.study": source.study.encode()}
     count = 0
     with pq.ParquetWriter(out, SCHEMA.with_metadata(metadata), compression="zstd") as writer:

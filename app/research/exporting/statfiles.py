@@ -10,14 +10,21 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 
 from app.research.exporting.columns import Column, WideLayout, shorten
-from app.research.exporting.model import ExportSource, Progress
+from app.research.exporting.model import (
+    DECLINED_CELL,
+    DECLINED_LABEL,
+    STATA_DECLINED,
+    ExportSource,
+    Progress,
+    declined_code,
+)
 from app.research.exporting.tables import wide_records
 
 CHUNK = 2_048
@@ -57,34 +64,50 @@ def write_dta(source: ExportSource, out: BinaryIO, progress: Progress | None = N
 def _write(source: ExportSource, out: BinaryIO, progress: Progress | None,
            kind: StatFormat) -> int:
     layout = WideLayout(source)
-    frame = _frame(source, layout, kind.names(layout), progress)
+    names = kind.names(layout)
+    frame, declined = _frame(source, layout, names, progress)
     labels: list[str | None] = [kind.label(column.label) for column in layout.columns]
     value_labels = _value_labels(layout, kind)
+    items = {name: column.item for name, column in zip(names, layout.columns, strict=True)
+             if column.item is not None}
     with tempfile.TemporaryDirectory(prefix="telos-export-") as directory:
         path = Path(directory) / f"export{kind.suffix}"
         if kind is SAV:
+            _mark_declined(frame, declined, {name: declined_code(item)
+                                             for name, item in items.items()})
             measures = {name: _measure(column)
                         for name, column in zip(frame.columns, layout.columns, strict=True)}
             pyreadstat.write_sav(frame, path, file_label=shorten(source.study, max_bytes=64),
                                  column_labels=labels, variable_value_labels=value_labels,
-                                 variable_measure=measures)
+                                 variable_measure=measures,
+                                 missing_ranges={name: [declined_code(item)]
+                                                 for name, item in items.items()})
         else:
+            _mark_declined(frame, declined, dict.fromkeys(items, STATA_DECLINED))
             pyreadstat.write_dta(frame, path, file_label=shorten(source.study, max_chars=80),
-                                 column_labels=labels, variable_value_labels=value_labels)
+                                 column_labels=labels, variable_value_labels=value_labels,
+                                 missing_user_values={key: [STATA_DECLINED] for key in items})
         with path.open("rb") as written:
             shutil.copyfileobj(written, out, 1 << 20)
     return len(frame)
 
 
 def _frame(source: ExportSource, layout: WideLayout, names: list[str],
-           progress: Progress | None) -> pd.DataFrame:
+           progress: Progress | None) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """The wide rows as a frame, and per column the rows whose item was declined."""
     numeric = [index for index, column in enumerate(layout.columns) if column.numeric]
     text = [index for index, column in enumerate(layout.columns) if not column.numeric]
     chunks: list[np.ndarray] = []
     strings: list[list[str]] = [[] for _ in text]
     pending: list[list[float]] = []
-    for record in wide_records(source, layout):
-        pending.append([np.nan if record[i] is None else record[i] for i in numeric])  # type: ignore[misc]
+    declined: dict[str, list[int]] = {}
+    for row, record in enumerate(wide_records(source, layout)):
+        if DECLINED_CELL in record:  # a C-speed scan; most rows have none
+            for index, value in enumerate(record):
+                if value is DECLINED_CELL:
+                    declined.setdefault(names[index], []).append(row)
+        pending.append([np.nan if record[i] is None or record[i] is DECLINED_CELL  # type: ignore[misc]
+                        else record[i] for i in numeric])
         for column, index in zip(strings, text, strict=True):
             column.append(record[index] or "")  # type: ignore[arg-type]
         if len(pending) == CHUNK:
@@ -101,24 +124,35 @@ def _frame(source: ExportSource, layout: WideLayout, names: list[str],
                                for position, index in enumerate(numeric)}
     data.update({index: pd.Series(values, dtype=object) for index, values in zip(text, strings,
                                                                                  strict=True)})
-    return pd.DataFrame({names[index]: data[index] for index in range(len(names))})
+    return pd.DataFrame({names[index]: data[index] for index in range(len(names))}), declined
 
 
-def _value_labels(layout: WideLayout, kind: StatFormat) -> dict[str, dict[int | float, str]]:
+def _mark_declined(frame: pd.DataFrame, declined: dict[str, list[int]],
+                   codes: Mapping[str, float | str]) -> None:
+    for name, rows in declined.items():
+        code = codes[name]
+        if isinstance(code, str):
+            frame[name] = frame[name].astype(object)
+        frame.loc[rows, name] = code
+
+
+def _value_labels(layout: WideLayout, kind: StatFormat) -> dict[str, dict[Any, str]]:
+    """Each item's labels, with its declined value (a code, or Stata's `.a`) labelled too."""
     names = kind.names(layout)
-    value_labels: dict[str, dict[int | float, str]] = {}
+    value_labels: dict[str, dict[Any, str]] = {}
     for name, column in zip(names, layout.columns, strict=True):
         if column.item is None or not column.item.value_labels:
             continue
         labels = column.item.value_labels
         if kind is DTA:
-            if not dta_value_labels(labels):
-                continue
             value_labels[name] = {int(value): kind.value_label(text)
-                                  for value, text in labels.items()}
+                                  for value, text in labels.items()
+                                  } if dta_value_labels(labels) else {}
+            value_labels[name][STATA_DECLINED] = DECLINED_LABEL
         else:
             value_labels[name] = {float(value): kind.value_label(text)
                                   for value, text in labels.items()}
+            value_labels[name][declined_code(column.item)] = DECLINED_LABEL
     return value_labels
 
 

@@ -14,6 +14,8 @@ from typing import Any, BinaryIO, TypeVar
 
 from app.research.exporting.columns import WideLayout
 from app.research.exporting.model import (
+    DECLINED,
+    DECLINED_CELL,
     AnswerRow,
     ExportError,
     ExportSource,
@@ -25,7 +27,7 @@ from app.research.exporting.model import (
 
 BATCH = 10_000
 LONG_HEADER = ["participant", "wave", "days_since_enrolment", "instrument",
-               "instrument_version", "item", "value"]
+               "instrument_version", "item", "value", "answer_status"]
 SCORES_HEADER = [*LONG_HEADER[:5], "score", "value"]
 TEXTS_HEADER = ["participant", "wave", "days_since_enrolment", "source", "field", "text"]
 
@@ -65,7 +67,7 @@ _TEXT_FIELDS = attrgetter(*TEXTS_HEADER)
 
 def write_long(source: ExportSource, out: BinaryIO, progress: Progress | None = None) -> int:
     numbers = NumberTexts()
-    rows = ((*_ANSWER_HEAD(row), numbers[row.value]) for row in source.answers())
+    rows = ((*_ANSWER_HEAD(row), numbers[row.value], row.status) for row in source.answers())
     return write_rows(out, LONG_HEADER, rows, progress)
 
 
@@ -90,7 +92,7 @@ def write_wide(source: ExportSource, out: BinaryIO, progress: Progress | None = 
 def _cell(value: object) -> str:
     if isinstance(value, int | float):
         return number_text(value)
-    return "" if value is None else str(value)
+    return "" if value is None or value is DECLINED_CELL else str(value)
 
 
 def wide_records(source: ExportSource, layout: WideLayout) -> Iterator[list[object]]:
@@ -114,7 +116,7 @@ def _place(record: list[object], layout: WideLayout, row: AnswerRow | ScoreRow,
         raise ExportError(f"participant {row.participant!r}: {what} {name!r} of instrument "
                           f"{row.instrument!r} in wave {row.wave!r} has no column; the "
                           "instrument specs or waves of the export do not list it")
-    record[index] = row.value
+    record[index] = DECLINED_CELL if getattr(row, "status", None) == DECLINED else row.value
     days = layout.days[row.wave]
     given = row.days_since_enrolment
     if given is not None and (record[days] is None or given < record[days]):  # type: ignore[operator]
