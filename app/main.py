@@ -21,8 +21,7 @@ from app.accounts import consent_routes, invitation_routes, mydata_routes
 from app.accounts import routes as account_routes
 from app.accounts.consent import ConsentNeeded
 from app.admin import routes as admin_routes
-from app.community import circle_routes
-from app.community import invite_routes
+from app.community import circle_routes, invite_routes
 from app.community import routes as community_routes
 from app.db import READ_TURN, TURN, WRITE_TURN, is_busy, make_engine
 from app.errors import CsrfFailed, TelosError

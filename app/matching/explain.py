@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from app.matching.wishes import wish_label
+
 if TYPE_CHECKING:
     from app.matching.scoring import MemberProfile, MentorProfile
 
@@ -198,4 +200,6 @@ def _time_apart(member: float | None, mentor: float | None) -> str:
 
 
 def _offers(offered: frozenset[str]) -> str:
-    return f"offers what was asked for: {words(sorted(offered))}" if offered else ""
+    if not offered:
+        return ""
+    return f"offers what was asked for: {words(sorted(wish_label(key) for key in offered))}"

@@ -34,15 +34,8 @@ from app.matching.models import (
     MatchStatus,
     MentorProfile,
 )
+from app.matching.wishes import WISHES
 
-# What a member may want from a mentor, and what a mentor may offer: one shared list.
-WISHES = {
-    "listening": "Someone who listens and asks good questions",
-    "career": "Practical advice about work or study",
-    "introductions": "Introductions to people and groups",
-    "first_steps": "Help taking a first step",
-    "check_ins": "Regular check-ins to keep me on track",
-}
 NOT_A_GOOD_FIT = "not a good fit"
 SUGGESTIONS_TASK = "matching.suggestions"
 # Changes to mentors or content within this long make one refresh of everyone's lists.

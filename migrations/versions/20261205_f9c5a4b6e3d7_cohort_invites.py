@@ -1,7 +1,7 @@
 """issue 15 cohort invitations by e-mail
 
 Revision ID: f9c5a4b6e3d7
-Revises: e8b4f3a5d2c6
+Revises: d7a3e2f4c1b5
 Create Date: 2026-12-03 16:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.clock
 
 revision: str = 'f9c5a4b6e3d7'
-down_revision: str | None = 'e8b4f3a5d2c6'
+down_revision: str | None = 'd7a3e2f4c1b5'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

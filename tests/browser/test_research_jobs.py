@@ -128,7 +128,8 @@ def test_the_bundle_is_built_by_the_worker_then_downloaded(
     newest = page.locator("#export-files tbody tr").first
     building = page.get_by_role("status").filter(has_text="A file is being built")
     with server.worker_paused():
-        page.get_by_role("button", name="Build file: Everything in one zip, with a manifest").click()
+        page.get_by_role(
+            "button", name="Build file: Everything in one zip, with a manifest").click()
         expect(page.get_by_text("Your file is being built (Everything in one zip")).to_be_visible()
         expect(building).to_be_visible()
         expect(newest).to_contain_text("waiting to be built")

@@ -112,7 +112,8 @@ def test_joining_marks_the_invitation_and_forgets_the_address(
     member = sign_in(member_browser, db)
     browser.submit(url, {"addresses": f"{member.email}, other@example.org"}, page=url)
     delivered(db, settings)
-    joined = member_browser.submit(f"/join/{cohort.invite_code}", page=f"/join/{cohort.invite_code}")
+    join = f"/join/{cohort.invite_code}"
+    joined = member_browser.submit(join, page=join)
     assert joined.status_code == 303
     rows = {row.joined_user_id: row for row in invited(db, cohort)}
     assert rows[member.id].status == InviteStatus.joined and rows[member.id].email is None

@@ -41,7 +41,7 @@ def draft_with_waiting(
 def test_the_waiting_members_are_one_table_with_one_action_bar(
     browser: Browser, db: Session, settings: Settings
 ) -> None:
-    run, waiting, roomy = draft_with_waiting(browser, db, settings)
+    run, _waiting, roomy = draft_with_waiting(browser, db, settings)
     page = browser.get(f"/matching/runs/{run.id}").text
     assert page.count('<form method="post" action="/matching/runs/') - page.count("/matches/") \
         == 2  # the re-run and the one bulk form
