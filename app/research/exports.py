@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from app.research.exporting.apa import write_apa_csv, write_apa_markdown
 from app.research.exporting.bundle import Part, write_bundle
 from app.research.exporting.codebook import write_codebook_csv, write_codebook_html
 from app.research.exporting.columns import WideLayout, safe_names
@@ -25,6 +26,7 @@ from app.research.exporting.model import (
 )
 from app.research.exporting.parquet import write_parquet
 from app.research.exporting.statfiles import write_dta, write_sav
+from app.research.exporting.syntax import write_analysis_r, write_analysis_sps
 from app.research.exporting.tables import write_long, write_scores, write_texts, write_wide
 
 __all__ = [
@@ -57,12 +59,17 @@ _FILES = [
                  "Codebook (HTML)", write_codebook_html),
 ]
 TEXTS = ExportFormat("texts", "texts.csv", CSV, "Free text (CSV)", write_texts)
+# Only in the bundle: the scripts read its other files, the tables sit beside them.
+ANALYSIS = [Part("analysis-r", "analysis.R", write_analysis_r),
+            Part("analysis-sps", "analysis.sps", write_analysis_sps),
+            Part("apa-table", "apa_table.csv", write_apa_csv),
+            Part("apa-table-md", "apa_table.md", write_apa_markdown)]
 
 
 def bundle_parts(source: ExportSource) -> list[Part]:
     """Every file, plus the free text only when the source carries it (study and consent allow)."""
     formats = [*_FILES, TEXTS] if source.texts is not None else _FILES
-    return [Part(fmt.name, fmt.filename, fmt.write) for fmt in formats]
+    return [*(Part(fmt.name, fmt.filename, fmt.write) for fmt in formats), *ANALYSIS]
 
 
 def _write_bundle(source: ExportSource, out: BinaryIO, progress: Progress | None) -> int:

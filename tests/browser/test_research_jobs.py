@@ -34,7 +34,8 @@ DEMO_STUDY = "Demo: purpose journey pilot"
 JOB_TIMEOUT_MS = 60_000
 REFRESH_PAUSE_MS = 500  # between two refreshes, as a person would wait a moment
 BUNDLE_MEMBERS = {"long.csv", "wide.csv", "scores.csv", "answers.parquet", "wide.sav",
-                  "wide.dta", "codebook.csv", "codebook.html", "manifest.json"}
+                  "wide.dta", "codebook.csv", "codebook.html", "analysis.R", "analysis.sps",
+                  "apa_table.csv", "apa_table.md", "manifest.json"}
 
 
 @pytest.fixture(scope="module")

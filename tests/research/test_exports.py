@@ -297,7 +297,8 @@ def test_bundle_manifest_matches_the_zipped_files() -> None:
             assert file["bytes"] == len(content)
         wide = bundle.read("wide.csv")
     assert names == ["long.csv", "wide.csv", "scores.csv", "answers.parquet", "wide.sav",
-                     "wide.dta", "codebook.csv", "codebook.html"]
+                     "wide.dta", "codebook.csv", "codebook.html", "analysis.R", "analysis.sps",
+                     "apa_table.csv", "apa_table.md"]
     assert wide == written("wide")[1]
     assert {file["format"]: file["rows"] for file in manifest["files"]}["wide"] == 3
     assert manifest["study"] == "Pilot 2026"

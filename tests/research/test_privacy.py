@@ -86,7 +86,7 @@ def readable(name: str, data: bytes, tmp: Path) -> Iterator[str]:
     """The file as text a person would see in it, through the format's own reader."""
     yield data.decode("latin-1")  # the raw bytes as well, in case a reader hides something
     suffix = Path(name).suffix
-    if suffix in (".csv", ".html", ".txt", ".json", ".md"):
+    if suffix in (".csv", ".html", ".txt", ".json", ".md", ".R", ".sps"):
         yield data.decode("utf-8")
     elif suffix == ".parquet":
         yield pq.read_table(io.BytesIO(data)).to_pandas().to_csv()
