@@ -31,6 +31,7 @@ from app.matching.models import OPEN_STATUSES, Match, MatchStatus
 from app.reminders import service as reminders
 from app.research.models import Study, StudyCohort
 from app.surveys.models import ResponseStatus, SurveyResponse
+from app.surveys.waves import wave_keys
 
 WAVE_LABELS = {Wave.pre: "Baseline questionnaires done", Wave.post: "Closing questionnaires done",
                Wave.followup: "Follow-up questionnaires done"}
@@ -119,11 +120,12 @@ def funnel(session: Session, *, cohort: Cohort) -> Funnel:
     if studies:
         counts.append(("consented", "Consented to research",
                        _consented(session, cohort.id, latest, [key for _, key in studies])))
-    counts += _wave(session, latest, versions, Wave.pre)
+    by_member = bool(studies)  # a study may give its participants a battery of its own
+    counts += _wave(session, latest, versions, Wave.pre, by_member)
     for phase_id, title in _phases(versions):
         counts += _phase(session, latest, versions, phase_id, title)
-    counts += _wave(session, latest, versions, Wave.post)
-    counts += _wave(session, latest, versions, Wave.followup)
+    counts += _wave(session, latest, versions, Wave.post, by_member)
+    counts += _wave(session, latest, versions, Wave.followup, by_member)
     return Funnel(joined=joined, studies=[title for title, _ in studies],
                   stages=[Stage(key, label, count, percent(count, joined))
                           for key, label, count in counts])
@@ -170,14 +172,19 @@ def _phase(session: Session, latest: Select[Any], versions: dict[int, Journey],
 
 
 def _wave(session: Session, latest: Select[Any], versions: dict[int, Journey],
-          wave: Wave) -> list[tuple[str, str, int]]:
-    """Done: every questionnaire of the wave sent; no stage if no version gives the wave."""
-    done, given = 0, False
+          wave: Wave, by_member: bool) -> list[tuple[str, str, int]]:
+    """Done: every questionnaire of the wave sent; no stage if no version gives the wave.
+    `by_member`: each member's own battery (their study's, where they take part in one),
+    member by member; otherwise the journey's, counted in one query per version."""
+    if not any(journey.waves.instruments(wave) for journey in versions.values()):
+        return []
+    if by_member:
+        return [(f"wave:{wave.value}", WAVE_LABELS[wave], _wave_by_member(session, latest, wave))]
+    done = 0
     for version_id, journey in versions.items():
         keys = journey.waves.instruments(wave)
         if not keys:
             continue
-        given = True
         done += _count(session, (
             select(SurveyResponse.enrolment_id)
             .join(Enrolment, col(Enrolment.id) == SurveyResponse.enrolment_id)
@@ -185,7 +192,22 @@ def _wave(session: Session, latest: Select[Any], versions: dict[int, Journey],
                    SurveyResponse.wave == wave.value, col(SurveyResponse.instrument_key).in_(keys),
                    SurveyResponse.status == ResponseStatus.submitted)
             .group_by(col(SurveyResponse.enrolment_id)).having(func.count() == len(keys))))
-    return [(f"wave:{wave.value}", WAVE_LABELS[wave], done)] if given else []
+    return [(f"wave:{wave.value}", WAVE_LABELS[wave], done)]
+
+
+def _wave_by_member(session: Session, latest: Select[Any], wave: Wave) -> int:
+    sent: dict[int, set[str]] = {}
+    for enrolment_id, key in session.exec(
+            select(SurveyResponse.enrolment_id, SurveyResponse.instrument_key)
+            .where(col(SurveyResponse.enrolment_id).in_(latest),
+                   SurveyResponse.wave == wave.value,
+                   SurveyResponse.status == ResponseStatus.submitted)):
+        if enrolment_id is not None:
+            sent.setdefault(enrolment_id, set()).add(key)
+    enrolments = session.exec(select(Enrolment).where(col(Enrolment.id).in_(sent))).all()
+    return sum(1 for enrolment in enrolments
+               if (keys := wave_keys(session, enrolment, wave))
+               and set(keys) <= sent[enrolment.id or 0])
 
 
 def _count(session: Session, grouped: Select[Any]) -> int:

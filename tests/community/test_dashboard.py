@@ -14,6 +14,7 @@ from app.accounts import consent
 from app.accounts.models import Role, User
 from app.audit.models import AuditEvent
 from app.clock import now
+from app.community import dashboard
 from app.community.models import Cohort
 from app.journeys import service as journeys
 from app.journeys.definitions import Wave
@@ -30,6 +31,7 @@ from tests.factories import create_user
 from tests.journeys.walking import sign_in
 from tests.matching.factories import create_cohort, create_mentor
 from tests.reminders.helpers import mails
+from tests.research.studies import make_cohort, make_member, make_study, researcher
 
 WALK_STEPS = ["baseline", "welcome", "moments", "values", "energy", "support", "mentors",
               "draft", "ask", "revise", "share", "plan", "closing"]
@@ -371,3 +373,21 @@ def test_the_dashboard_asks_the_same_number_of_queries_for_more_members(
     assert queries() == few
     assert db.exec(select(col(Enrolment.id)).where(Enrolment.cohort_id == cohort.id)
                    ).all().__len__() == 14
+
+
+def test_a_member_on_a_studys_own_battery_counts_as_done_when_they_sent_that_battery(
+    db: Session,
+) -> None:
+    cohort = make_cohort(db, journey="purpose")
+    study = make_study(db, researcher(db), [cohort])
+    study.battery = {"pre": ["happiness"], "post": [], "followup": []}
+    db.add(study)
+    _, taking_part = make_member(db, cohort, research=True)
+    _, not_taking_part = make_member(db, cohort, research=False)
+    for enrolment in (taking_part, not_taking_part):
+        sent(db, enrolment, Wave.pre)  # happiness only: the study's whole battery
+    db.flush()
+    stages = {stage.key: stage.count for stage in dashboard.funnel(db, cohort=cohort).stages}
+    # The member who takes part in the study sent all of theirs; the other one was asked
+    # the journey's core battery and sent one questionnaire of it.
+    assert stages["wave:pre"] == 1
