@@ -128,7 +128,7 @@ def test_the_explanation_says_what_the_pair_shares() -> None:
     assert pair.explanation == ("both care about youth education; their profile speaks of "
                                 "teenagers, reading and writing, as you do; very similar "
                                 "purpose; both speak Spanish; 2 hours apart; offers what was "
-                                "asked for: career")
+                                "asked for: practical advice about work or study")
 
 
 def test_explanation_bands_and_lists() -> None:
