@@ -6,13 +6,16 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
+import uvicorn
 from sqlalchemy.engine import make_url
 
 from app.settings import ROOT
@@ -34,6 +37,25 @@ def free_port() -> int:
         port: int = probe.getsockname()[1]
         return port
 
+
+@contextmanager
+def serving_in_thread(app: Any) -> Iterator[int]:
+    """The app served by uvicorn in a thread of this process, for as long as the block
+    runs; yields the port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 class LiveServer:
     """`with LiveServer(url, tmp) as server:` serves the app at `server.url` inside the block."""

@@ -9,7 +9,6 @@ import os
 import re
 import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.testclient import TestClient
@@ -41,6 +39,7 @@ from app.settings import Settings
 from app.surveys import waves
 from app.surveys.definitions import load_battery
 from tests.databases import BACKENDS, drop_postgres_database, fresh_database_url
+from tests.live import serving_in_thread
 
 PASSWORD = "a long enough concurrency test password"
 STEP = "high_points"
@@ -86,13 +85,6 @@ class Served:
     database_url: str
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Served]:
@@ -104,20 +96,10 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         var_dir=directory / "var", database_url=database_url,
         secret_key="concurrency-test-secret-key-long-enough", base_url="http://testserver",
     ))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", port, database_url)
+        with serving_in_thread(app) as port:
+            yield Served(f"http://127.0.0.1:{port}", port, database_url)
     finally:
-        server.should_exit = True
-        thread.join(10)
         app.state.engine.dispose()
         if request.param == "postgresql":
             drop_postgres_database(name)

@@ -3,14 +3,12 @@ on a fresh database per backend, as in tests/test_concurrency.py."""
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -25,8 +23,8 @@ from app.settings import Settings
 from tests.browsing import csrf_token_in
 from tests.databases import BACKENDS, drop_postgres_database, fresh_database_url
 from tests.factories import PASSWORD, create_user
+from tests.live import serving_in_thread
 from tests.matching.factories import create_cohort, create_mentor
-from tests.test_concurrency import free_port
 
 CLICKS = 4
 
@@ -48,21 +46,11 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         var_dir=directory / "var", database_url=database_url,
         secret_key="races-test-secret-key-long-enough", base_url="http://testserver",
     ))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     engine = make_engine(database_url)
     try:
-        yield Served(f"http://127.0.0.1:{port}", engine)
+        with serving_in_thread(app) as port:
+            yield Served(f"http://127.0.0.1:{port}", engine)
     finally:
-        server.should_exit = True
-        thread.join(10)
         engine.dispose()
         app.state.engine.dispose()
         if request.param == "postgresql":
