@@ -173,7 +173,8 @@ def mixed_frame(participants: int = MIXED_PARTICIPANTS):  # -> pandas.DataFrame
 
 def case_mixed(files: Files) -> float:
     """`analyse_waves` as the report and `--waves` call it: the exact REML fit per variable
-    (`app.research.mixed.fit_mixed`), progress per variable on stderr; the data are made before the clock starts."""
+    (`app.research.mixed.fit_mixed`), progress per variable on stderr; the data are made
+    before the clock starts."""
     from app.research.mixed import analyse_waves
 
     frame = mixed_frame()

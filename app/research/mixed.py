@@ -235,7 +235,7 @@ class RemlFit:
     beta: np.ndarray            # the fixed effects
     ratio: float                # r = τ²/σ²
     scale: float                # σ²
-    information: np.ndarray     # X'V*⁻¹X with V* = I + rJ per group, so cov(β) = σ² × its inverse
+    information: np.ndarray     # X'V*⁻¹X with V* = I + rJ per group, so cov(β) = σ² times its inverse
     converged: bool
     at_boundary: bool
 
@@ -243,10 +243,10 @@ class RemlFit:
 def reml_fit(values: np.ndarray, design: np.ndarray, codes: np.ndarray) -> RemlFit:
     """The REML estimates of a random-intercept model, exact for any group sizes.
 
-    With V_i = σ²(I + rJ) for a group of n_i values, V_i⁻¹ = (I − w_i J)/σ² with
+    With V_i = σ²(I + rJ) for a group of n_i values, V_i⁻¹ = (I - w_i J)/σ² with
     w_i = r/(1 + n_i r), so X'V⁻¹X, X'V⁻¹y and the residual sum of squares are sums over
     groups of a few per-group totals. β and σ² then have closed forms given r, and the
-    profiled REML criterion (n − p) log RSS + Σ log(1 + n_i r) + log det X'V*⁻¹X is minimised
+    profiled REML criterion (n - p) log RSS + Σ log(1 + n_i r) + log det X'V*⁻¹X is minimised
     over log r alone (Brent, bounded).
     """
     n_groups = int(codes.max()) + 1
