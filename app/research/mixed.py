@@ -235,7 +235,7 @@ class RemlFit:
     beta: np.ndarray            # the fixed effects
     ratio: float                # r = τ²/σ²
     scale: float                # σ²
-    information: np.ndarray     # X'V*⁻¹X with V* = I + rJ per group, so cov(β) = σ² times its inverse
+    information: np.ndarray     # X'V*⁻¹X, V* = I + rJ per group: cov(β) = σ² times its inverse
     converged: bool
     at_boundary: bool
 
